@@ -1,0 +1,57 @@
+# Two commands for a new machine: `make run` and `make test`.
+# Everything they need is installed on first use into .venv/ and static/vendor/.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HTMX_VERSION := 2.0.11
+HTMX_SHA256 := d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
+HTMX := static/vendor/htmx.min.js
+DB := instance/portal.sqlite3
+FLASK := $(BIN)/flask --app portal
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install htmx db reset-demo serve clean
+
+run: install $(DB)
+	@$(FLASK) demo-logins
+	@echo "Serving the portal on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	@$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed $(HTMX)
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# htmx comes from its npm package at a pinned version, checked against its hash.
+$(HTMX):
+	@mkdir -p $(dir $@)
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null \
+	  && tar -xzf htmx.org-$(HTMX_VERSION).tgz package/dist/htmx.min.js \
+	  && echo "$(HTMX_SHA256)  package/dist/htmx.min.js" | sha256sum --check --quiet \
+	  && cp package/dist/htmx.min.js $(CURDIR)/$@ && rm -rf $$tmp
+	@echo "htmx $(HTMX_VERSION) -> $@"
+
+$(DB): | $(VENV)/.installed
+	$(FLASK) init-db
+	$(FLASK) seed-demo
+
+db: install $(DB)
+
+# Start the demo over: a fresh database with new demo data.
+reset-demo: install
+	$(FLASK) seed-demo --reset
+
+# Production-style serving with gunicorn (set PORTAL_DATABASE_URL etc. first).
+serve: install
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) wsgi:app
+
+clean:
+	rm -rf $(VENV) static/vendor

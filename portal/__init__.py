@@ -1,0 +1,51 @@
+"""The order portal: ``create_app()`` builds everything; nothing runs at import."""
+
+from pathlib import Path
+
+from flask import Flask, redirect, render_template, url_for
+from flask_login import current_user
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal. ``config`` overrides what the environment says (tests use it)."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"),
+                static_folder=str(ROOT / "static"), static_url_path="/static")
+
+    from portal import config as settings
+    app.config.update(settings.from_environment(Path(app.instance_path)))
+    app.config.update(config or {})
+
+    from portal import db, security
+    from portal.extensions import csrf, htmx, limiter, login_manager
+    from portal.web import filters
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    filters.init_app(app)
+
+    from portal.web import auth, buyer
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(buyer.bp)
+
+    from portal import demo
+    app.cli.add_command(demo.seed_demo_command)
+    app.cli.add_command(demo.demo_logins_command)
+
+    @app.get("/")
+    def index():
+        if current_user.is_authenticated:
+            return redirect(url_for("buyer.orders"))
+        return redirect(url_for("auth.login"))
+
+    @app.errorhandler(400)
+    @app.errorhandler(404)
+    @app.errorhandler(429)
+    def _error_page(error):
+        return render_template("error.html", error=error), error.code
+
+    return app

@@ -1,0 +1,61 @@
+"""Configuration from the environment.
+
+Every setting has a safe default for `make run`; production overrides them with
+``PORTAL_*`` variables. Nothing here touches the database or the network.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return PORTAL_SECRET_KEY, or a key generated once into the instance folder.
+
+    A constant in the code would be shared by every installation, so a missing
+    key is created on first start and kept private to this machine.
+    """
+    key = os.environ.get("PORTAL_SECRET_KEY")
+    if key:
+        return key
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: Path) -> dict:
+    """Build the Flask config mapping for an app whose instance folder is given."""
+    default_db = f"sqlite:///{instance_path / 'portal.sqlite3'}"
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "DATABASE_URL": os.environ.get("PORTAL_DATABASE_URL", default_db),
+        "LOCALE": os.environ.get("PORTAL_LOCALE", "en_US"),
+        "TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "UTC"),
+        "PAGE_SIZE": int(os.environ.get("PORTAL_PAGE_SIZE", "20")),
+        # Sessions: HttpOnly is Flask's default; SameSite=Lax keeps links from
+        # other sites working while refusing cross-site form posts.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("PORTAL_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _flag("PORTAL_SECURE_COOKIES", False),
+        "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        # argon2id parameters; tests lower them, production keeps the library's.
+        "ARGON2_TIME_COST": int(os.environ.get("PORTAL_ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(os.environ.get("PORTAL_ARGON2_MEMORY_COST", "65536")),
+    }

@@ -1,0 +1,75 @@
+"""The database: one peewee handle, opened per request, configured from a URL.
+
+SQLite (the default) runs in WAL mode with a busy timeout so that the web
+server and background workers can share the file; PostgreSQL is selected with
+a ``postgresql://`` URL.
+"""
+
+import click
+from flask import Flask
+from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import connect
+
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": 5000,
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "cache_size": -64 * 1024,  # 64 MiB of page cache
+}
+
+
+def open_database(url: str):
+    """Return a peewee database for ``url`` (not yet connected)."""
+    if url.startswith("sqlite"):
+        return connect(url, pragmas=SQLITE_PRAGMAS)
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    return connect(url)
+
+
+def bind(url: str):
+    """Point the shared proxy at the database for ``url`` and return it."""
+    db = open_database(url)
+    database.initialize(db)
+    return db
+
+
+def is_sqlite() -> bool:
+    return isinstance(database.obj, SqliteDatabase)
+
+
+def is_postgres() -> bool:
+    return isinstance(database.obj, PostgresqlDatabase)
+
+
+def create_schema() -> None:
+    """Create every table and index that does not exist yet."""
+    from portal.models import ALL_MODELS
+
+    with database.connection_context():
+        database.create_tables(ALL_MODELS, safe=True)
+
+
+def init_app(app: Flask) -> None:
+    bind(app.config["DATABASE_URL"])
+
+    @app.before_request
+    def _open():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not database.is_closed():
+            database.close()
+
+    app.cli.add_command(init_db_command)
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create the database tables (safe to run again)."""
+    create_schema()
+    click.echo(f"Database ready: {database.obj.database}")

