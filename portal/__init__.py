@@ -16,6 +16,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import config as settings
     app.config.update(settings.from_environment(Path(app.instance_path)))
     app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.secret_key(Path(app.instance_path))
 
     from portal import db, security
     from portal.extensions import csrf, htmx, limiter, login_manager

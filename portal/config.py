@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 
 
-def _secret_key(instance_path: Path) -> str:
+def secret_key(instance_path: Path) -> str:
     """Return PORTAL_SECRET_KEY, or a key generated once into the instance folder.
 
     A constant in the code would be shared by every installation, so a missing
@@ -37,10 +37,9 @@ def _flag(name: str, default: bool) -> bool:
 
 
 def from_environment(instance_path: Path) -> dict:
-    """Build the Flask config mapping for an app whose instance folder is given."""
+    """Build the Flask config mapping (all but the secret key) for this instance folder."""
     default_db = f"sqlite:///{instance_path / 'portal.sqlite3'}"
     return {
-        "SECRET_KEY": _secret_key(instance_path),
         "DATABASE_URL": os.environ.get("PORTAL_DATABASE_URL", default_db),
         "LOCALE": os.environ.get("PORTAL_LOCALE", "en_US"),
         "TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "UTC"),

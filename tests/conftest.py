@@ -1,0 +1,134 @@
+"""Fixtures: an app on a real database (SQLite, or PostgreSQL when
+PORTAL_TEST_DATABASE_URL says so), clients, demo people and a query counter."""
+
+import logging
+import os
+import re
+
+import pytest
+
+from portal import create_app
+from portal.db import bind, database, is_postgres
+from portal.models import ALL_MODELS
+from tests import factories
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 1024,
+    "PAGE_SIZE": 20,
+    "WTF_CSRF_ENABLED": False,  # the csrf_app fixture turns it back on
+}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal-test.sqlite3'}"
+    bind(url)
+    with database.connection_context():
+        database.drop_tables(ALL_MODELS, safe=True)
+        database.create_tables(ALL_MODELS)
+    return url
+
+
+def empty_tables() -> None:
+    if is_postgres():
+        names = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
+        database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    else:
+        for model in reversed(ALL_MODELS):
+            model.delete().execute()
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        empty_tables()
+        yield app
+        if not database.is_closed():
+            database.close()
+
+
+@pytest.fixture
+def csrf_app(database_url):
+    """The app with CSRF protection on, as in production."""
+    return create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seller(app):
+    return factories.make_user("seller@example.com", name="Sam Seller", role="seller")
+
+
+@pytest.fixture
+def shop(seller):
+    return factories.make_shop(seller, "Northwind Threads")
+
+
+@pytest.fixture
+def buyer(app):
+    return factories.make_user("buyer@example.com", name="Bea Buyer")
+
+
+@pytest.fixture
+def buyer2(app):
+    return factories.make_user("buyer2@example.com", name="Ben Buyer")
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email="buyer@example.com", password=factories.PASSWORD):
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements peewee runs (it logs each one at DEBUG)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record):
+        sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
+        if re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE)", sql, re.I):
+            self.statements.append(sql)
+
+    def __len__(self):
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries():
+    logger = logging.getLogger("peewee")
+    handler = QueryCounter()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(old_level)

@@ -1,0 +1,49 @@
+import re
+
+from portal.models import Order, OrderEvent, Shipment, User
+from portal.orders.lifecycle import Status
+
+
+def test_seed_demo_creates_every_status_for_both_demo_buyers(app, runner):
+    result = runner.invoke(args=["seed-demo", "--orders", "120"])
+    assert result.exit_code == 0, result.output
+    assert "Created 120 orders" in result.output
+    assert "buyer@example.com" in result.output and "buyer-demo" in result.output
+    assert "seller@example.com" in result.output and "seller-demo" in result.output
+    assert Order.select().count() == 120
+    for email in ("buyer@example.com", "buyer2@example.com"):
+        statuses = {o.status for o in Order.select().join(User, on=Order.buyer)
+                    .where(User.email == email)}
+        assert statuses == {s.value for s in Status}, email
+    # Every order has its timeline, and everything that left the shop a parcel.
+    assert OrderEvent.select(OrderEvent.order).distinct().count() == 120
+    shipped = Order.select().where(Order.status.in_(["shipped", "delivered", "returned"]))
+    assert Shipment.select().where(Shipment.order.in_(shipped)).count() == shipped.count()
+
+
+def test_demo_logins_work_and_buyers_stay_apart(app, runner, client, auth):
+    runner.invoke(args=["seed-demo", "--orders", "60"])
+    app.config.update(ARGON2_TIME_COST=3, ARGON2_MEMORY_COST=65536)  # the real parameters
+    assert auth.login("buyer@example.com", "buyer-demo").status_code == 303
+    html = client.get("/orders").get_data(as_text=True)
+    mine = re.findall(r'/orders/([0-9A-Z]{5}-[0-9A-Z]{5})', html)
+    assert mine and client.get(f"/orders/{mine[0]}").status_code == 200
+    auth.logout()
+    assert auth.login("buyer2@example.com", "buyer-demo").status_code == 303
+    assert client.get(f"/orders/{mine[0]}").status_code == 404
+    auth.logout()
+    assert auth.login("seller@example.com", "seller-demo").status_code == 303
+
+
+def test_seed_demo_refuses_to_seed_twice_unless_reset(app, runner):
+    assert runner.invoke(args=["seed-demo", "--orders", "10"]).exit_code == 0
+    again = runner.invoke(args=["seed-demo", "--orders", "10"])
+    assert again.exit_code != 0 and "Demo data is already there" in again.output
+    reset = runner.invoke(args=["seed-demo", "--orders", "15", "--reset"])
+    assert reset.exit_code == 0, reset.output
+    assert Order.select().count() == 15
+
+
+def test_init_db_is_safe_to_run_again(app, runner):
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    assert runner.invoke(args=["init-db"]).exit_code == 0

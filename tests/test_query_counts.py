@@ -1,0 +1,51 @@
+"""Pages cost a fixed number of queries, however many rows they show."""
+
+from datetime import timedelta
+
+from portal.models import utcnow
+from tests.factories import make_order, make_shipment
+
+
+def page_queries(client, count_queries, url, **kwargs) -> int:
+    count_queries.statements.clear()
+    response = client.get(url, **kwargs)
+    assert response.status_code == 200
+    return len(count_queries)
+
+
+def test_orders_page_queries_do_not_grow_with_rows(app, client, auth, buyer, shop, count_queries):
+    app.config["PAGE_SIZE"] = 50
+    auth.login()
+    now = utcnow()
+    make_order(buyer, shop, placed_at=now)
+    for k in range(4):
+        make_order(buyer, shop, placed_at=now - timedelta(minutes=k + 1),
+                   products=(("A", 100, 1), ("B", 200, 2)))
+    five = page_queries(client, count_queries, "/orders")
+    five_fragment = page_queries(client, count_queries, "/orders", headers={"HX-Request": "true"})
+    five_search = page_queries(client, count_queries, "/orders?q=A")
+
+    for k in range(45):
+        make_order(buyer, shop, placed_at=now - timedelta(hours=k + 1),
+                   products=(("A", 100, 1), ("B", 200, 2)))
+    fifty = page_queries(client, count_queries, "/orders")
+    assert client.get("/orders").get_data(as_text=True).count('class="order-row"') == 50
+    assert fifty == five <= 4  # user, tab counts, page of rows, spending summary
+    assert page_queries(client, count_queries, "/orders", headers={"HX-Request": "true"}) \
+        == five_fragment <= 3
+    assert page_queries(client, count_queries, "/orders?q=A") == five_search
+
+
+def test_order_detail_queries_do_not_grow_with_lines_or_events(client, auth, buyer, shop,
+                                                               count_queries):
+    auth.login()
+    small = make_order(buyer, shop, status="shipped")
+    make_shipment(small, tracking_number="DP1")
+    big = make_order(buyer, shop, status="shipped",
+                     products=tuple((f"P{k}", 100, 1) for k in range(20)))
+    for k in range(3):
+        make_shipment(big, tracking_number=f"DP{k + 2}",
+                      events=tuple(("in_transit", f"Step {j}", "") for j in range(8)))
+    small_count = page_queries(client, count_queries, f"/orders/{small.number}")
+    big_count = page_queries(client, count_queries, f"/orders/{big.number}")
+    assert small_count == big_count <= 6
