@@ -1,0 +1,126 @@
+"""Real-browser smoke tests: headless Debian Chromium driven by Playwright.
+
+They need /usr/bin/chromium (Debian's ``chromium`` package; .ci/run installs it).
+On a machine without it they are skipped, except in CI, where they must run.
+"""
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal.demo import seed
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(app):
+    seed(80)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def log_in(page, base, email="buyer@example.com", password="buyer-demo"):
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{base}/orders")
+
+
+def test_buyer_logs_in_switches_tab_in_place_and_opens_an_order(browser, live_server):
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    log_in(page, live_server)
+    expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("navigation", name="Order status").get_by_role("link", name=re.compile("^Shipped")).click()
+    expect(page).to_have_url(f"{live_server}/orders?status=shipped")
+    expect(page.locator(".order-row .badge").first).to_have_text("Shipped")
+    badges = page.locator(".order-row .badge").all_text_contents()
+    assert badges and set(badges) == {"Shipped"}
+    assert page.evaluate("window.notReloaded === true"), "the tab should swap in place"
+
+    page.locator(".order-row").first.click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9A-Z]{5}-[0-9A-Z]{5}$"))
+    expect(page.get_by_role("heading", name=re.compile("^Order "))).to_be_visible()
+    expect(page.locator("#tracking")).to_contain_text("Demo Parcel")
+    assert errors == []  # no CSP violations or script errors
+
+    page.go_back()
+    expect(page).to_have_url(f"{live_server}/orders?status=shipped")
+    expect(page.locator(".order-row").first).to_be_visible()
+
+
+def test_search_as_you_type_keeps_focus(browser, live_server):
+    page = browser.new_page()
+    log_in(page, live_server)
+    number = page.locator(".order-row .muted").first.text_content().split()[1]
+    box = page.get_by_label("Search orders")
+    box.press_sequentially(number[:5], delay=20)
+    expect(page).to_have_url(re.compile(rf"q={number[:5]}"))
+    expect(page.locator(".order-row").first).to_contain_text(number)
+    assert page.evaluate("document.activeElement.id") == "order-search"
+
+
+def test_everything_works_with_javascript_off(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server)
+    page.get_by_role("link", name=re.compile("^Delivered")).click()
+    expect(page).to_have_url(f"{live_server}/orders?status=delivered")
+    assert set(page.locator(".order-row .badge").all_text_contents()) == {"Delivered"}
+    page.get_by_label("Search orders").fill("zzzz-nothing")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("No orders match")).to_be_visible()
+    page.goto(f"{live_server}/orders")
+    page.get_by_role("link", name="Older orders →").click()
+    expect(page).to_have_url(re.compile(r"before="))
+    page.locator(".order-row").first.click()
+    expect(page.get_by_role("heading", name=re.compile("^Order "))).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Log out")).click()
+    expect(page).to_have_url(f"{live_server}/login")
+    context.close()
+
+
+def test_second_buyer_cannot_open_the_first_buyers_order(browser, live_server):
+    first = browser.new_context().new_page()
+    log_in(first, live_server)
+    first.locator(".order-row").first.click()
+    url = first.url
+    second = browser.new_context().new_page()
+    log_in(second, live_server, "buyer2@example.com")
+    response = second.goto(url)
+    assert response.status == 404
+    expect(second.get_by_role("heading", name="Not Found")).to_be_visible()
