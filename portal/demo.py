@@ -25,6 +25,7 @@ DEMO_LOGINS = [
     ("buyer@example.com", "buyer-demo", "Bea Buyer", "buyer"),
     ("buyer2@example.com", "buyer-demo", "Ben Buyer", "buyer"),
     ("seller@example.com", "seller-demo", "Sam Seller", "seller"),
+    ("seller2@example.com", "seller-demo", "Sofia Seller", "seller"),
 ]
 SHOP_NAMES = ["Northwind Threads", "Harbour & Pine", "Lumen Home", "Kettle Kitchenware",
               "Fjord Outdoor", "Pebble Kids", "Juniper Beauty", "Atlas Sneakers"]
@@ -86,17 +87,18 @@ class Seeder:
         for email, password, name, role in DEMO_LOGINS:
             created[email] = User.create(email=email, name=name, role=role,
                                          password_hash=hashes[password]).id
-        n_shops = max(3, min(100, self.n // 10_000))
+        demo_sellers = [created[email] for email, *_, role in DEMO_LOGINS if role == "seller"]
+        n_extra_shops = max(3, min(100, self.n // 10_000)) - len(demo_sellers)
         n_buyers = max(0, min(100_000, self.n // 10) - 2)
         first = next_id(User)
-        rows = [(first + i, f"seller{i + 2}@example.test", f"Seller {i + 2}", "seller",
-                 hashes["seller-demo"], self.now) for i in range(n_shops - 1)]
-        rows += [(first + n_shops - 1 + i, f"buyer{i + 3}@example.test", f"Buyer {i + 3}",
+        rows = [(first + i, f"seller{i + 3}@example.test", f"Seller {i + 3}", "seller",
+                 hashes["seller-demo"], self.now) for i in range(n_extra_shops)]
+        rows += [(first + n_extra_shops + i, f"buyer{i + 3}@example.test", f"Buyer {i + 3}",
                   "buyer", hashes["buyer-demo"], self.now) for i in range(n_buyers)]
         insert_rows(User, ["id", "email", "name", "role", "password_hash", "created_at"], rows)
-        seller_ids = [created["seller@example.com"]] + [r[0] for r in rows[:n_shops - 1]]
+        seller_ids = demo_sellers + [r[0] for r in rows[:n_extra_shops]]
         buyer_ids = [created["buyer@example.com"], created["buyer2@example.com"]] + \
-                    [r[0] for r in rows[n_shops - 1:]]
+                    [r[0] for r in rows[n_extra_shops:]]
         self._addresses(buyer_ids)
         reset_sequences(User)
         return seller_ids, buyer_ids

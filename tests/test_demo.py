@@ -1,6 +1,6 @@
 import re
 
-from portal.models import Order, OrderEvent, Shipment, User
+from portal.models import Order, OrderEvent, Shipment, Shop, User
 from portal.orders.lifecycle import Status
 
 
@@ -10,11 +10,18 @@ def test_seed_demo_creates_every_status_for_both_demo_buyers(app, runner):
     assert "Created 120 orders" in result.output
     assert "buyer@example.com" in result.output and "buyer-demo" in result.output
     assert "seller@example.com" in result.output and "seller-demo" in result.output
+    assert "seller2@example.com" in result.output
     assert Order.select().count() == 120
     for email in ("buyer@example.com", "buyer2@example.com"):
         statuses = {o.status for o in Order.select().join(User, on=Order.buyer)
                     .where(User.email == email)}
         assert statuses == {s.value for s in Status}, email
+    # Both demo sellers' shops have orders from the demo buyers.
+    for seller in ("seller@example.com", "seller2@example.com"):
+        shop_orders = (Order.select().join(Shop).join(User, on=Shop.owner)
+                       .where(User.email == seller))
+        assert shop_orders.where(Order.buyer.in_(
+            User.select(User.id).where(User.email.startswith("buyer")))).exists(), seller
     # Every order has its timeline, and everything that left the shop a parcel.
     assert OrderEvent.select(OrderEvent.order).distinct().count() == 120
     shipped = Order.select().where(Order.status.in_(["shipped", "delivered", "returned"]))
@@ -32,7 +39,9 @@ def test_demo_logins_work_and_buyers_stay_apart(app, runner, client, auth):
     assert auth.login("buyer2@example.com", "buyer-demo").status_code == 303
     assert client.get(f"/orders/{mine[0]}").status_code == 404
     auth.logout()
-    assert auth.login("seller@example.com", "seller-demo").status_code == 303
+    for seller in ("seller@example.com", "seller2@example.com"):
+        assert auth.login(seller, "seller-demo").status_code == 303
+        auth.logout()
 
 
 def test_seed_demo_refuses_to_seed_twice_unless_reset(app, runner):
