@@ -302,7 +302,6 @@ def seed_demo_command(n_orders: int, reset: bool):
         seconds = (datetime.now() - started).total_seconds()
         click.echo(f"Created {n_orders:,} orders in {seconds:.1f} s "
                    f"({n_orders / max(seconds, 1e-6):,.0f} orders/s) in {database.obj.database}.")
-    print_logins()
 
 
 @click.command("demo-logins")

@@ -8,9 +8,11 @@ def test_seed_demo_creates_every_status_for_both_demo_buyers(app, runner):
     result = runner.invoke(args=["seed-demo", "--orders", "120"])
     assert result.exit_code == 0, result.output
     assert "Created 120 orders" in result.output
-    assert "buyer@example.com" in result.output and "buyer-demo" in result.output
-    assert "seller@example.com" in result.output and "seller-demo" in result.output
-    assert "seller2@example.com" in result.output
+    logins = runner.invoke(args=["demo-logins"]).output
+    assert "buyer@example.com" in logins and "buyer-demo" in logins
+    assert "buyer2@example.com" in logins
+    assert "seller@example.com" in logins and "seller-demo" in logins
+    assert "seller2@example.com" in logins
     assert Order.select().count() == 120
     for email in ("buyer@example.com", "buyer2@example.com"):
         statuses = {o.status for o in Order.select().join(User, on=Order.buyer)
