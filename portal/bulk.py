@@ -15,6 +15,14 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[tuple]) -> None:
     rows = rows if isinstance(rows, list) else list(rows)
     if not rows:
         return
+    # Columns not given take their model default (peewee defaults live in Python,
+    # not in the schema), so a new column never breaks a bulk load.
+    extra = [f for f in model._meta.sorted_fields
+             if f.name not in fields and not f.primary_key and f.default is not None]
+    if extra:
+        defaults = tuple(f.default() if callable(f.default) else f.default for f in extra)
+        fields = [*fields, *(f.name for f in extra)]
+        rows = [row + defaults for row in rows]
     table = model._meta.table_name
     columns = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in fields)
     cursor = database.cursor()

@@ -57,6 +57,17 @@ class Shop(BaseModel):
     slug = CharField(max_length=80, unique=True)
     currency = CharField(max_length=3, default="USD")
     handling_days = IntegerField(default=2)  # days to ship; defines "Delayed"
+    modification_window_hours = IntegerField(default=12)  # buyers may ask for changes
+    return_window_days = IntegerField(default=30)
+    notify_by_email = BooleanField(default=True)
+    # Where parcels leave from (printed on packing slips and labels).
+    ship_from_name = CharField(max_length=120, default="")
+    ship_from_line1 = CharField(max_length=200, default="")
+    ship_from_line2 = CharField(max_length=200, default="")
+    ship_from_city = CharField(max_length=100, default="")
+    ship_from_region = CharField(max_length=100, default="")
+    ship_from_postal_code = CharField(max_length=20, default="")
+    ship_from_country = CharField(max_length=2, default="US")
     created_at = DateTimeField(default=utcnow)
 
 
@@ -64,6 +75,7 @@ class Product(BaseModel):
     shop = ForeignKeyField(Shop, backref="products", index=True)
     name = CharField(max_length=200)
     description = TextField(default="")
+    returnable = BooleanField(default=True)  # the return policy's exceptions
     created_at = DateTimeField(default=utcnow)
 
 
@@ -105,6 +117,8 @@ class Order(BaseModel):
     # Kept on the order so a list row needs no query of its own.
     item_summary = CharField(max_length=200)
     item_count = IntegerField()
+    shipped_count = IntegerField(default=0)  # items in packages so far: "Partially shipped"
+    address_verified = BooleanField(default=False)  # the fulfilment checklist's last tick
     # The shipping address as it was when the order was placed (or last edited).
     ship_name = CharField(max_length=120)
     ship_line1 = CharField(max_length=200)
@@ -128,7 +142,14 @@ class Order(BaseModel):
             (("buyer", "status", "placed_at", "id"), False),
             (("shop", "placed_at", "id"), False),
             (("shop", "status", "placed_at", "id"), False),
+            (("shop", "total", "id"), False),
+            (("shop", "status", "total", "id"), False),
+            (("shop", "status", "estimated_delivery"), False),  # Shipped and late
         )
+
+    @property
+    def partially_shipped(self) -> bool:
+        return self.status == "processed" and 0 < self.shipped_count < self.item_count
 
 
 
@@ -143,6 +164,8 @@ class OrderLine(BaseModel):
     unit_price = IntegerField()
     quantity = IntegerField()
     line_total = IntegerField()
+    picked = BooleanField(default=False)  # ticked on the fulfilment checklist
+    shipped_quantity = IntegerField(default=0)
 
 
 class Shipment(BaseModel):
@@ -155,6 +178,14 @@ class Shipment(BaseModel):
     shipped_at = DateTimeField(default=utcnow)
     estimated_delivery = DateField(null=True)
     delivered_at = DateTimeField(null=True)
+
+
+class ShipmentLine(BaseModel):
+    """How many of one order line went into one package (split shipping)."""
+
+    shipment = ForeignKeyField(Shipment, backref="contents", on_delete="CASCADE", index=True)
+    order_line = ForeignKeyField(OrderLine, on_delete="CASCADE", index=True)
+    quantity = IntegerField()
 
 
 class TrackingEvent(BaseModel):
@@ -184,10 +215,11 @@ class OrderEvent(BaseModel):
     message = CharField(max_length=500)
     before = TextField(null=True)
     after = TextField(null=True)
+    internal = BooleanField(default=False)  # seller-only: notes, checklist ticks
 
     class Meta:
         indexes = ((("order", "created_at"), False),)
 
 
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
-              Shipment, TrackingEvent, OrderEvent]
+              Shipment, ShipmentLine, TrackingEvent, OrderEvent]

@@ -85,34 +85,49 @@ def allowed_targets(current: str) -> frozenset[Status]:
     return TRANSITIONS[Status(current)]
 
 
+def record(order: Order, kind: str, message: str, *, actor: User | None = None,
+           actor_role: str = "system", before: str | None = None, after: str | None = None,
+           internal: bool = False, at=None) -> OrderEvent:
+    """Write one timeline event for ``order`` (``internal`` ones only sellers see)."""
+    return OrderEvent.create(order=order.id, created_at=at or utcnow(), actor=actor,
+                             actor_role=actor_role, kind=kind, message=message[:500],
+                             before=before, after=after, internal=internal)
+
+
+def update_order(order: Order, *, version: int | None = None, **fields) -> None:
+    """Write ``fields`` if the order is still at ``version`` (default: the copy's own).
+
+    Bumps the version, so every other copy of the order is now stale; raises
+    :class:`StaleOrder` and writes nothing when someone else wrote first.
+    Call it inside ``database.atomic()`` together with the rest of the change.
+    """
+    expected = order.version if version is None else version
+    now = utcnow()
+    updated = (Order.update(version=Order.version + 1, updated_at=now, **fields)
+               .where((Order.id == order.id) & (Order.version == expected))
+               .execute())
+    if updated != 1:
+        raise StaleOrder(order.number)
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.version, order.updated_at = expected + 1, now
+
+
 def transition(order: Order, target: Status, *, actor: User | None = None,
-               actor_role: str = "system", reason: str = "") -> OrderEvent:
+               actor_role: str = "system", reason: str = "",
+               version: int | None = None) -> OrderEvent:
     """Move ``order`` to ``target`` and record it on the timeline.
 
     Refuses a transition that is not allowed (:class:`TransitionRefused`) and
-    one based on a stale copy of the order (:class:`StaleOrder`, when another
-    write bumped ``version`` first); in both cases nothing is written. On
-    success ``order`` is updated in place and the new timeline event returned.
+    one based on a stale copy of the order (:class:`StaleOrder`: ``version``,
+    default the copy's own, is no longer current); in both cases nothing is
+    written. On success ``order`` is updated in place and the event returned.
     """
     current, target = Status(order.status), Status(target)
     if target not in TRANSITIONS[current]:
         raise TransitionRefused(order.number, current, target)
-    now = utcnow()
+    message = f"{current.label} → {target.label}" + (f": {reason}" if reason else "")
     with database.atomic():
-        updated = (Order
-                   .update(status=target.value, version=Order.version + 1, updated_at=now)
-                   .where((Order.id == order.id) & (Order.version == order.version)
-                          & (Order.status == current.value))
-                   .execute())
-        if updated != 1:
-            raise StaleOrder(order.number)
-        message = f"{current.label} → {target.label}"
-        if reason:
-            message = f"{message}: {reason}"
-        event = OrderEvent.create(
-            order=order.id, created_at=now, actor=actor, actor_role=actor_role,
-            kind="status_changed", message=message[:500],
-            before=current.value, after=target.value,
-        )
-    order.status, order.version, order.updated_at = target.value, order.version + 1, now
-    return event
+        update_order(order, version=version, status=target.value)
+        return record(order, "status_changed", message, actor=actor, actor_role=actor_role,
+                      before=current.value, after=target.value, at=order.updated_at)

@@ -20,50 +20,59 @@ class BadCursor(ValueError):
     """A page link that was not made by :func:`encode_cursor`."""
 
 
-def encode_cursor(order: Order) -> str:
-    return f"{order.placed_at:%Y%m%d%H%M%S%f}.{order.id}"
+def encode_cursor(order: Order, sort=Order.placed_at) -> str:
+    value = getattr(order, sort.name)
+    text = f"{value:%Y%m%d%H%M%S%f}" if isinstance(value, datetime) else str(value)
+    return f"{text}.{order.id}"
 
 
-def decode_cursor(text: str) -> tuple[datetime, int]:
+def decode_cursor(text: str, sort=Order.placed_at) -> tuple:
     try:
-        stamp, _, ident = text.partition(".")
-        return datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
+        value, _, ident = text.partition(".")
+        if sort.field_type == "DATETIME":
+            return datetime.strptime(value, "%Y%m%d%H%M%S%f"), int(ident)
+        return int(value), int(ident)
     except ValueError:
         raise BadCursor(text) from None
 
 
 @dataclass
 class Page:
-    """One page of a list, newest first, with the cursors of its neighbours."""
+    """One page of a list, with the cursors of its neighbours."""
 
     rows: list
     newer: str | None = None  # cursor for the page before this one
     older: str | None = None  # cursor for the page after this one
 
 
-def keyset_page(query, *, before: str | None, after: str | None, limit: int) -> Page:
-    """Run ``query`` (orders, unsorted) for one page, newest first.
+def keyset_page(query, *, before: str | None, after: str | None, limit: int,
+                sort=Order.placed_at, descending: bool = True) -> Page:
+    """Run ``query`` (orders, unsorted) for one page sorted by ``sort`` then id.
 
-    ``before`` continues to older orders, ``after`` goes back to newer ones;
-    both are index range scans on (placed_at, id), so page 10,000 costs what
-    page 1 costs.
+    ``before`` continues down the list from a cursor, ``after`` goes back up;
+    both are index range scans on (sort, id), so page 10,000 costs what page 1
+    costs. Newest first is ``sort=placed_at, descending=True``.
     """
-    key = Tuple(Order.placed_at, Order.id)
+    key = Tuple(sort, Order.id)
+    down = [sort.desc(), Order.id.desc()] if descending else [sort.asc(), Order.id.asc()]
+    up = [sort.asc(), Order.id.asc()] if descending else [sort.desc(), Order.id.desc()]
     if after:
-        rows = list(query.where(key > Tuple(*decode_cursor(after)))
-                    .order_by(Order.placed_at.asc(), Order.id.asc()).limit(limit + 1))
+        mark = Tuple(*decode_cursor(after, sort))
+        rows = list(query.where(key > mark if descending else key < mark)
+                    .order_by(*up).limit(limit + 1))
         has_newer, has_older = len(rows) > limit, True
         rows = rows[:limit][::-1]
     else:
         if before:
-            query = query.where(key < Tuple(*decode_cursor(before)))
-        rows = list(query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit + 1))
+            mark = Tuple(*decode_cursor(before, sort))
+            query = query.where(key < mark if descending else key > mark)
+        rows = list(query.order_by(*down).limit(limit + 1))
         has_newer, has_older = bool(before), len(rows) > limit
         rows = rows[:limit]
     return Page(
         rows=rows,
-        newer=encode_cursor(rows[0]) if rows and has_newer else None,
-        older=encode_cursor(rows[-1]) if rows and has_older else None,
+        newer=encode_cursor(rows[0], sort) if rows and has_newer else None,
+        older=encode_cursor(rows[-1], sort) if rows and has_older else None,
     )
 
 

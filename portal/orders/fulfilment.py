@@ -1,0 +1,149 @@
+"""Fulfilment: the checklist, processing, shipping (in one or several packages),
+delivery and cancellation, as the seller does them.
+
+Every function takes the order version the seller's form was built from; if
+someone changed the order since, :class:`~portal.orders.lifecycle.StaleOrder`
+is raised and nothing is written. Rule breaks raise :class:`FulfilmentError`
+with a message for the seller.
+"""
+
+from dataclasses import dataclass
+
+from peewee import Case
+
+from portal.db import database
+from portal.models import Order, OrderLine, Shipment, ShipmentLine, User, Variant, utcnow
+from portal.orders.lifecycle import PaymentStatus, Status, record, transition, update_order
+
+
+class FulfilmentError(Exception):
+    """The change breaks a fulfilment rule; the message says which, for the seller."""
+
+
+def lines_of(order: Order) -> list[OrderLine]:
+    return list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+
+
+def checklist_complete(order: Order, lines: list[OrderLine]) -> bool:
+    return order.address_verified and all(line.picked for line in lines)
+
+
+def save_checklist(order: Order, *, picked: set[int], address_verified: bool, version: int,
+                   actor: User) -> None:
+    """Tick (or untick) lines as picked and the address as verified (Pending orders only)."""
+    if order.status != Status.PENDING:
+        raise FulfilmentError(f"The checklist is closed: the order is {Status(order.status).label}.")
+    lines = lines_of(order)
+    picked &= {line.id for line in lines}
+    with database.atomic():
+        update_order(order, version=version, address_verified=address_verified)
+        OrderLine.update(picked=OrderLine.id.in_(list(picked) or [0])) \
+            .where(OrderLine.order == order.id).execute()
+        done = len(picked)
+        record(order, "checklist", f"Checklist: {done} of {len(lines)} lines picked, address "
+               + ("verified" if address_verified else "not verified"),
+               actor=actor, actor_role="seller", internal=True)
+
+
+def process(order: Order, *, version: int, actor: User) -> None:
+    """Pending → Processed, once every line is picked and the address verified."""
+    if order.status == Status.PENDING and not checklist_complete(order, lines_of(order)):
+        raise FulfilmentError(f"Order {order.number}: tick every line and verify the "
+                              "address before marking it processed.")
+    transition(order, Status.PROCESSED, actor=actor, actor_role="seller", version=version)
+
+
+@dataclass(frozen=True)
+class Package:
+    """What goes into one parcel: order line id → quantity, and how it travels."""
+
+    quantities: dict[int, int]
+    carrier_code: str
+    carrier_name: str
+    tracking_number: str
+    tracking_url: str = ""
+
+
+def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipment:
+    """Send some or all of what is left to ship, in one package.
+
+    The order stays Processed ("Partially shipped") until every item has left;
+    the package that ships the last item moves it to Shipped.
+    """
+    if order.status != Status.PROCESSED:
+        raise FulfilmentError(f"Order {order.number} is {Status(order.status).label}: "
+                              "only Processed orders can ship.")
+    lines = {line.id: line for line in lines_of(order)}
+    wanted = {k: q for k, q in package.quantities.items() if q}
+    for line_id, quantity in wanted.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise FulfilmentError("That item is not part of this order.")
+        left = line.quantity - line.shipped_quantity
+        if not 0 < quantity <= left:
+            raise FulfilmentError(f"{line.product_name} ({line.size}, {line.colour}): "
+                                  f"{left} left to ship, not {quantity}.")
+    if not wanted:
+        raise FulfilmentError("Choose at least one item for this package.")
+    count = sum(wanted.values())
+    shipped_count = order.shipped_count + count
+    complete = shipped_count >= order.item_count
+    now = utcnow()
+    with database.atomic():
+        update_order(order, version=version, shipped_count=shipped_count)
+        shipment = Shipment.create(
+            order=order.id, carrier_code=package.carrier_code, carrier_name=package.carrier_name,
+            tracking_number=package.tracking_number, tracking_url=package.tracking_url,
+            shipped_at=now, estimated_delivery=order.estimated_delivery)
+        ShipmentLine.insert_many(
+            [{"shipment": shipment.id, "order_line": k, "quantity": q} for k, q in wanted.items()]
+        ).execute()
+        OrderLine.update(shipped_quantity=OrderLine.shipped_quantity + Case(
+            OrderLine.id, [(k, q) for k, q in wanted.items()], 0)) \
+            .where(OrderLine.id.in_(list(wanted))).execute()
+        packages = Shipment.select().where(Shipment.order == order.id).count()
+        what = "all items" if complete and packages == 1 else \
+            f"{count} of {order.item_count} items"
+        record(order, "shipped", f"Package {packages} shipped with {package.carrier_name}, "
+               f"tracking {package.tracking_number} ({what})", actor=actor, actor_role="seller",
+               at=now)
+        if complete:
+            transition(order, Status.SHIPPED, actor=actor, actor_role="seller")
+    return shipment
+
+
+def mark_delivered(order: Order, *, version: int, actor: User) -> None:
+    """Shipped → Delivered by the seller's word (carriers do it from tracking)."""
+    with database.atomic():
+        transition(order, Status.DELIVERED, actor=actor, actor_role="seller",
+                   reason="marked delivered by the seller", version=version)
+        if order.payment_status == PaymentStatus.AUTHORISED:  # cash on delivery collected
+            update_order(order, payment_status=PaymentStatus.PAID.value)
+        Shipment.update(status="delivered", delivered_at=utcnow()) \
+            .where((Shipment.order == order.id) & Shipment.delivered_at.is_null()).execute()
+
+
+def cancel(order: Order, *, reason: str, version: int, actor: User, actor_role: str) -> None:
+    """Cancel an order that has not shipped: stock goes back, the payment is released."""
+    reason = reason.strip()
+    if not reason:
+        raise FulfilmentError("Say why the order is cancelled; the buyer will see it.")
+    if order.shipped_count:
+        raise FulfilmentError(f"Order {order.number} has packages on their way; "
+                              "it can no longer be cancelled.")
+    payment = {PaymentStatus.AUTHORISED: PaymentStatus.VOIDED,
+               PaymentStatus.PAID: PaymentStatus.REFUNDED}.get(PaymentStatus(order.payment_status))
+    with database.atomic():
+        transition(order, Status.CANCELLED, actor=actor, actor_role=actor_role, reason=reason,
+                   version=version)
+        restock(lines_of(order))
+        if payment:
+            update_order(order, payment_status=payment.value)
+
+
+def restock(lines: list[OrderLine]) -> None:
+    """Put the lines' quantities back on their variants' stock."""
+    for line in lines:
+        if line.variant_id:
+            Variant.update(stock=Variant.stock + line.quantity) \
+                .where(Variant.id == line.variant_id).execute()

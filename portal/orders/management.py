@@ -1,0 +1,185 @@
+"""Order Management: the seller's view of the shop's orders.
+
+Lists with status tabs (and the derived "Delayed"), search, date range and
+sorting, all on keyset pages; the dashboard's figures; the CSV export. Every
+function takes the shop and never returns another shop's orders.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from peewee import fn
+
+from portal.models import Order, OrderLine, Shipment, Shop, User
+from portal.money import to_decimal
+from portal.orders.lifecycle import Status
+from portal.orders.numbers import normalise
+from portal.orders.queries import Page, keyset_page
+
+DELAYED = "delayed"
+TABS = [("", "All")] + [(s.value, s.label) for s in Status] + [(DELAYED, "Delayed")]
+SORTS = {  # name: (label, column, descending)
+    "newest": ("Newest first", Order.placed_at, True),
+    "oldest": ("Oldest first", Order.placed_at, False),
+    "total_high": ("Highest total", Order.total, True),
+    "total_low": ("Lowest total", Order.total, False),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""  # a Status value, DELAYED, or "" for all
+    q: str = ""
+    placed_from: datetime | None = None  # inclusive
+    placed_to: datetime | None = None  # exclusive
+    sort: str = "newest"
+
+
+def delayed_clause(shop: Shop, now: datetime):
+    """Late by the shop's own promise: not shipped within the handling time,
+    or shipped and past the estimated delivery date."""
+    cutoff = now - timedelta(days=shop.handling_days)
+    waiting = Order.status.in_([Status.PENDING.value, Status.PROCESSED.value])
+    return ((waiting & (Order.placed_at < cutoff))
+            | ((Order.status == Status.SHIPPED.value) & (Order.estimated_delivery < now.date())))
+
+
+def is_delayed(order: Order, shop: Shop, now: datetime) -> bool:
+    if order.status in (Status.PENDING, Status.PROCESSED):
+        return order.placed_at < now - timedelta(days=shop.handling_days)
+    return order.status == Status.SHIPPED and order.estimated_delivery is not None \
+        and order.estimated_delivery < now.date()
+
+
+def search_clause(text: str):
+    """Match by order number (prefix), buyer e-mail or name, product, tracking number."""
+    text = text.strip()
+    clause = (User.email.contains(text) | User.name.contains(text)
+              | fn.EXISTS(OrderLine.select(OrderLine.id).where(
+                  (OrderLine.order == Order.id) & OrderLine.product_name.contains(text)))
+              | fn.EXISTS(Shipment.select(Shipment.id).where(
+                  (Shipment.order == Order.id)
+                  & (Shipment.tracking_number == text.upper().replace(" ", "")))))
+    number = normalise(text)
+    if number:
+        clause |= Order.number.startswith(number)
+    return clause
+
+
+def filtered(shop: Shop, filters: Filters, now: datetime, *columns):
+    """The shop's orders (with their buyer) that pass ``filters``, unsorted."""
+    query = (Order.select(*(columns or (Order, User.id, User.name, User.email)))
+             .join(User, on=(Order.buyer == User.id))
+             .where(Order.shop == shop.id))
+    if filters.status == DELAYED:
+        query = query.where(delayed_clause(shop, now))
+    elif filters.status:
+        query = query.where(Order.status == filters.status)
+    if filters.q:
+        query = query.where(search_clause(filters.q))
+    if filters.placed_from:
+        query = query.where(Order.placed_at >= filters.placed_from)
+    if filters.placed_to:
+        query = query.where(Order.placed_at < filters.placed_to)
+    return query
+
+
+def shop_orders(shop: Shop, filters: Filters, now: datetime, *, before: str | None = None,
+                after: str | None = None, limit: int = 50) -> Page:
+    _, column, descending = SORTS[filters.sort]
+    return keyset_page(filtered(shop, filters, now), before=before, after=after, limit=limit,
+                       sort=column, descending=descending)
+
+
+def status_counts(shop: Shop, now: datetime) -> dict[str, int]:
+    """Orders per status tab, "delayed" and "all": two index-only queries."""
+    counts = {status.value: 0 for status in Status}
+    counts.update(Order.select(Order.status, fn.COUNT(Order.id))
+                  .where(Order.shop == shop.id).group_by(Order.status).tuples())
+    counts["all"] = sum(counts.values())
+    counts[DELAYED] = (Order.select(fn.COUNT(Order.id))
+                       .where((Order.shop == shop.id) & delayed_clause(shop, now)).scalar())
+    return counts
+
+
+def orders_by_number(shop: Shop, numbers: list[str]) -> dict[str, Order]:
+    """The shop's orders among ``numbers`` (others' are simply absent)."""
+    wanted = [normalise(n) for n in numbers if n.strip()][:500]
+    if not wanted:
+        return {}
+    return {o.number: o for o in Order.select().where(
+        (Order.shop == shop.id) & Order.number.in_(wanted))}
+
+
+def order_for_seller(shop: Shop, number: str) -> Order | None:
+    return (Order.select(Order, User).join(User, on=(Order.buyer == User.id))
+            .where((Order.shop == shop.id) & (Order.number == normalise(number)))
+            .get_or_none())
+
+
+EXPORT_HEADER = ["order_number", "placed_at", "status", "buyer_name", "buyer_email",
+                 "items", "item_count", "currency", "subtotal", "discount", "shipping", "fees",
+                 "total", "ship_name", "ship_line1", "ship_line2", "ship_city", "ship_region",
+                 "ship_postal_code", "ship_country", "tracking_numbers"]
+
+
+def export_rows(shop: Shop, filters: Filters, now: datetime, batch: int = 2000):
+    """Yield the filtered orders as CSV rows, a keyset batch at a time.
+
+    Memory stays flat whatever the number of rows: no batch is kept once written.
+    """
+    _, column, descending = SORTS[filters.sort]
+    cursor = None
+    while True:
+        page = keyset_page(filtered(shop, filters, now), before=cursor, after=None,
+                           limit=batch, sort=column, descending=descending)
+        if not page.rows:
+            return
+        tracking: dict[int, list[str]] = {}
+        for order_id, number in (Shipment.select(Shipment.order, Shipment.tracking_number)
+                                 .where(Shipment.order.in_([o.id for o in page.rows]))
+                                 .order_by(Shipment.id).tuples()):
+            tracking.setdefault(order_id, []).append(number)
+        for o in page.rows:
+            yield [o.number, o.placed_at.isoformat(timespec="seconds"), o.status,
+                   o.buyer.name, o.buyer.email, o.item_summary, o.item_count, o.currency,
+                   *(str(to_decimal(amount, o.currency)) for amount in (
+                       o.subtotal, o.discount_total, o.shipping_total, o.fee_total, o.total)),
+                   o.ship_name, o.ship_line1,
+                   o.ship_line2, o.ship_city, o.ship_region, o.ship_postal_code, o.ship_country,
+                   " ".join(tracking.get(o.id, []))]
+        if not page.older:
+            return
+        cursor = page.older
+
+
+@dataclass
+class DayFigures:
+    day: date
+    orders: int
+    revenue: int  # minor units, in the shop's currency
+
+
+def daily_figures(shop: Shop, today: date, days: int = 30) -> list[DayFigures]:
+    """Orders and revenue (kept orders) per day for the last ``days`` days, one query."""
+    start = datetime.combine(today - timedelta(days=days - 1), datetime.min.time())
+    kept = Order.status.not_in([Status.CANCELLED.value, Status.RETURNED.value])
+    day = fn.DATE(Order.placed_at)
+    rows = (Order.select(day.alias("day"), fn.COUNT(Order.id),
+                         fn.SUM(Order.total))
+            .where((Order.shop == shop.id) & (Order.placed_at >= start) & kept)
+            .group_by(day).tuples())
+    found = {str(d)[:10]: (n, int(total or 0)) for d, n, total in rows}
+    result = []
+    for k in range(days):
+        d = start.date() + timedelta(days=k)
+        n, revenue = found.get(d.isoformat(), (0, 0))
+        result.append(DayFigures(d, n, revenue))
+    return result
+
+
+def delayed_orders(shop: Shop, now: datetime, limit: int = 5) -> list[Order]:
+    """The longest-waiting delayed orders, oldest first."""
+    return list(Order.select(Order, User.id, User.name).join(User, on=(Order.buyer == User.id))
+                .where((Order.shop == shop.id) & delayed_clause(shop, now))
+                .order_by(Order.placed_at).limit(limit))
