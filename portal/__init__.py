@@ -30,9 +30,11 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     filters.init_app(app)
 
-    from portal.web import auth, buyer
+    from portal.web import auth, buyer, seller
+    from portal.web.render import wants_fragment
     app.register_blueprint(auth.bp)
     app.register_blueprint(buyer.bp)
+    app.register_blueprint(seller.bp)
 
     from portal import demo
     app.cli.add_command(demo.seed_demo_command)
@@ -41,13 +43,18 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get("/")
     def index():
         if current_user.is_authenticated:
-            return redirect(url_for("buyer.orders"))
+            return redirect(auth.home_for(current_user))
         return redirect(url_for("auth.login"))
 
     @app.errorhandler(400)
     @app.errorhandler(404)
+    @app.errorhandler(409)
+    @app.errorhandler(413)
     @app.errorhandler(429)
     def _error_page(error):
-        return render_template("error.html", error=error), error.code
+        headers = {}
+        if wants_fragment():  # an htmx swap: show the error as the whole page
+            headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML", "HX-Push-Url": "false"}
+        return render_template("error.html", error=error), error.code, headers
 
     return app

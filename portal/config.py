@@ -44,6 +44,8 @@ def from_environment(instance_path: Path) -> dict:
         "LOCALE": os.environ.get("PORTAL_LOCALE", "en_US"),
         "TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "UTC"),
         "PAGE_SIZE": int(os.environ.get("PORTAL_PAGE_SIZE", "20")),
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # uploads (bulk-shipping CSV) included
+        "MAX_CSV_BYTES": 1024 * 1024,
         # Sessions: HttpOnly is Flask's default; SameSite=Lax keeps links from
         # other sites working while refusing cross-site form posts.
         "SESSION_COOKIE_HTTPONLY": True,

@@ -21,7 +21,7 @@ def load_user(user_id: str):
 
 
 def home_for(user) -> str:
-    return url_for("buyer.orders")
+    return url_for("seller.dashboard") if user.is_seller else url_for("buyer.orders")
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -1,0 +1,20 @@
+"""The Seller Center dashboard: counts, delayed orders, the 30-day chart."""
+
+from flask import render_template
+
+from portal.models import utcnow
+from portal.orders import management
+from portal.web.access import current_shop, seller_required
+from portal.web.seller import bp, chart
+
+
+@bp.get("/")
+@seller_required
+def dashboard():
+    shop, now = current_shop(), utcnow()
+    days = management.daily_figures(shop, now.date())
+    return render_template(
+        "seller/dashboard.html", shop=shop, counts=management.status_counts(shop, now),
+        delayed=management.delayed_orders(shop, now), chart=chart.build(days), days=days,
+        totals={"orders": sum(d.orders for d in days), "revenue": sum(d.revenue for d in days)},
+        tabs=management.TABS)

@@ -1,0 +1,127 @@
+"""The Seller Center's forms. Per-line inputs (checklist ticks, quantities to
+ship, line edits) are named ``<what>-<line id>`` and read by the views."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.addresses import country_choices
+from portal.orders.management import SORTS
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class VersionedForm(FlaskForm):
+    """Every form that changes an order carries the version it was built from."""
+
+    version = HiddenField(validators=[InputRequired()])
+
+    @property
+    def expected_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1  # a forged or missing version can only be stale
+
+
+class FilterForm(FlaskForm):
+    """The list's filters: a GET form whose values are the page's URL."""
+
+    class Meta:
+        csrf = False
+
+    status = HiddenField()
+    q = StringField("Search", filters=[_strip], validators=[Optional(), Length(max=100)])
+    placed_from = DateField("Placed from", validators=[Optional()])
+    placed_to = DateField("Placed to", validators=[Optional()])
+    sort = SelectField("Sort", choices=[(k, v[0]) for k, v in SORTS.items()], default="newest")
+
+    def validate_placed_to(self, field):
+        if field.data and self.placed_from.data and field.data < self.placed_from.data:
+            raise ValueError("The end date is before the start date.")
+
+
+class BulkForm(FlaskForm):
+    action = SelectField("With the ticked orders", choices=[
+        ("process", "Mark as processed"), ("packing_slips", "Print packing slips")])
+
+
+class UploadForm(FlaskForm):
+    file = FileField("CSV file (order_number,carrier,tracking_number)",
+                     validators=[FileRequired("Choose a CSV file to upload.")])
+
+
+class ChecklistForm(VersionedForm):
+    address_verified = BooleanField("Shipping address verified")
+
+
+class ShipForm(VersionedForm):
+    carrier = SelectField("Carrier")
+    tracking_number = StringField("Tracking number", filters=[_strip],
+                                  validators=[DataRequired("Enter the tracking number.")])
+
+
+class AddressForm(VersionedForm):
+    name = StringField("Recipient", filters=[_strip], validators=[Length(max=120)])
+    line1 = StringField("Street address", filters=[_strip], validators=[Length(max=200)])
+    line2 = StringField("Apartment, suite (optional)", filters=[_strip],
+                        validators=[Length(max=200)])
+    city = StringField("City", filters=[_strip], validators=[Length(max=100)])
+    region = StringField("State / region", filters=[_strip], validators=[Length(max=100)])
+    postal_code = StringField("Postal code", filters=[_strip], validators=[Length(max=20)])
+    country = SelectField("Country")
+    phone = StringField("Phone (optional)", filters=[_strip], validators=[Length(max=32)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()
+
+
+class CancelForm(VersionedForm):
+    reason = TextAreaField("Reason (the buyer sees it)", filters=[_strip],
+                           validators=[DataRequired("Say why the order is cancelled."),
+                                       Length(max=300)])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField("Internal note (only your shop sees it)", filters=[_strip],
+                         validators=[DataRequired("Write something in the note first."),
+                                     Length(max=500)])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SettingsForm(FlaskForm):
+    ship_from_name = StringField("Name or company", filters=[_strip], validators=[Length(max=120)])
+    ship_from_line1 = StringField("Street address", filters=[_strip], validators=[Length(max=200)])
+    ship_from_line2 = StringField("Apartment, suite (optional)", filters=[_strip],
+                                  validators=[Length(max=200)])
+    ship_from_city = StringField("City", filters=[_strip], validators=[Length(max=100)])
+    ship_from_region = StringField("State / region", filters=[_strip],
+                                   validators=[Length(max=100)])
+    ship_from_postal_code = StringField("Postal code", filters=[_strip],
+                                        validators=[Length(max=20)])
+    ship_from_country = SelectField("Country")
+    handling_days = IntegerField("Handling time (days to ship)", validators=[
+        InputRequired("How many days do you need to ship?"),
+        NumberRange(0, 30, "From 0 to 30 days.")])
+    modification_window_hours = IntegerField("Modification window (hours)", validators=[
+        InputRequired("How long may buyers ask for changes?"),
+        NumberRange(0, 168, "From 0 to 168 hours (a week).")])
+    return_window_days = IntegerField("Return window (days after delivery)", validators=[
+        InputRequired("How long may buyers return items?"),
+        NumberRange(0, 365, "From 0 to 365 days.")])
+    non_returnable = MultiCheckboxField("Products that cannot be returned", coerce=int)
+    notify_by_email = BooleanField("Send me e-mails about new orders and requests")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ship_from_country.choices = country_choices()

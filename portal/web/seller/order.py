@@ -1,0 +1,215 @@
+"""One order in the Seller Center: checklist, processing, shipping, edits,
+cancellation and notes. Each form posts to its own URL and comes back here
+with a 303; a refused change re-renders the page with the reason."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.addresses import check_address
+from portal.models import utcnow
+from portal.orders import editing, fulfilment, management
+from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused, allowed_targets
+from portal.orders.queries import order_detail
+from portal.shipping import carriers_for_shop, check_tracking_number
+from portal.web.access import current_shop, seller_required
+from portal.web.seller import bp
+from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, NoteForm, ShipForm,
+                                     VersionedForm)
+
+REFUSED = (StaleOrder, TransitionRefused, fulfilment.FulfilmentError)
+
+
+def _order_or_404(number: str):
+    order = management.order_for_seller(current_shop(), number)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _ship_form(order, formdata=None) -> ShipForm:
+    form = ShipForm(formdata=formdata, version=order.version)
+    form.carrier.choices = [(c.code, c.name) for c in carriers_for_shop(current_shop())]
+    return form
+
+
+def render_order(order, *, status: int = 200, unsaved: dict | None = None, **forms):
+    """The order page with every form; ``forms`` replaces the blank ones (with errors)."""
+    shop = current_shop()
+    detail = order_detail(order, internal=True)
+    version = {"version": order.version}
+    address = editing.address_of(order)
+    context = {
+        "checklist_form": ChecklistForm(formdata=None, address_verified=order.address_verified,
+                                        **version),
+        "process_form": VersionedForm(formdata=None, **version),
+        "ship_form": _ship_form(order),
+        "address_form": AddressForm(formdata=None, **address, **version),
+        "lines_form": VersionedForm(formdata=None, **version),
+        "cancel_form": CancelForm(formdata=None, **version),
+        "delivered_form": VersionedForm(formdata=None, **version),
+        "note_form": NoteForm(formdata=None),
+    }
+    context.update(forms)
+    return render_template(
+        "seller/order.html", detail=detail, shop=shop, **context, unsaved=unsaved,
+        editable=editing.editable(order), allowed=allowed_targets(order.status),
+        checklist_complete=fulfilment.checklist_complete(order, detail.lines),
+        choices=editing.variant_choices(detail.lines) if editing.editable(order) else {},
+        delayed=management.is_delayed(order, shop, utcnow())), status
+
+
+def _refused(order, exc: Exception, **context):
+    """Say why a change was refused, on a fresh copy of the order; keep what was typed."""
+    fresh = _order_or_404(order.number)
+    flash(str(exc), "error")
+    return render_order(fresh, status=409 if isinstance(exc, StaleOrder) else 422, **context)
+
+
+def _done(order, message: str):
+    flash(message, "success")
+    return redirect(url_for("seller.order", number=order.number), code=303)
+
+
+def _typed(form) -> dict:
+    """What the seller typed into a refused form, to show it back beside the fresh one."""
+    return {f.label.text: f.data for f in form if f.name not in ("csrf_token", "version")
+            and f.data not in (None, "", False)}
+
+
+@bp.get("/orders/<number>")
+@seller_required
+def order(number: str):
+    return render_order(_order_or_404(number))
+
+
+@bp.post("/orders/<number>/checklist")
+@seller_required
+def checklist(number: str):
+    order, form = _order_or_404(number), ChecklistForm()
+    if not form.validate_on_submit():
+        abort(400, description="The checklist form was incomplete; reload the page.")
+    picked = {int(v) for v in request.form.getlist("picked") if v.isdigit()}
+    try:
+        fulfilment.save_checklist(order, picked=picked, address_verified=form.address_verified.data,
+                                  version=form.expected_version, actor=current_user)
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, "Checklist saved.")
+
+
+@bp.post("/orders/<number>/process")
+@seller_required
+def process(number: str):
+    order, form = _order_or_404(number), VersionedForm()
+    form.validate_on_submit()
+    try:
+        fulfilment.process(order, version=form.expected_version, actor=current_user)
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, f"Order {order.number} is Processed and ready to ship.")
+
+
+@bp.post("/orders/<number>/ship")
+@seller_required
+def ship(number: str):
+    order = _order_or_404(number)
+    form = _ship_form(order, request.form)
+    if not form.validate_on_submit():
+        return render_order(order, status=422, ship_form=form)
+    check = check_tracking_number(current_shop(), form.carrier.data, form.tracking_number.data)
+    if not check.valid:
+        form.tracking_number.errors.append(check.message)
+        return render_order(order, status=422, ship_form=form)
+    quantities = {}
+    for key, value in request.form.items():
+        if key.startswith("ship-") and key[5:].isdigit():
+            quantities[int(key[5:])] = int(value) if value.strip().isdigit() else -1
+    package = fulfilment.Package(quantities, check.carrier_code, check.carrier_name,
+                                 check.tracking_number, check.tracking_url)
+    try:
+        fulfilment.ship(order, package, version=form.expected_version, actor=current_user)
+    except REFUSED as exc:
+        return _refused(order, exc, unsaved=_typed(form))
+    if order.status == Status.SHIPPED:
+        return _done(order, f"Order {order.number} is Shipped.")
+    return _done(order, "Package shipped. The rest of the order is still to ship.")
+
+
+@bp.post("/orders/<number>/address")
+@seller_required
+def address(number: str):
+    order = _order_or_404(number)
+    form = AddressForm()
+    if not form.validate_on_submit():
+        return render_order(order, status=422, address_form=form)
+    check = check_address({k: form[k].data for k in editing.ADDRESS_COLUMNS})
+    if not check.valid:
+        for key, message in check.errors.items():
+            form[key].errors = [*form[key].errors, message]
+        return render_order(order, status=422, address_form=form)
+    try:
+        changed = editing.change_address(order, check, version=form.expected_version,
+                                         actor=current_user)
+    except REFUSED as exc:
+        return _refused(order, exc, unsaved=_typed(form))
+    return _done(order, "Shipping address updated." if changed else "The address was unchanged.")
+
+
+@bp.post("/orders/<number>/lines")
+@seller_required
+def lines(number: str):
+    order, form = _order_or_404(number), VersionedForm()
+    form.validate_on_submit()
+    changes = {}
+    for line in fulfilment.lines_of(order):
+        variant, quantity = request.form.get(f"variant-{line.id}"), request.form.get(f"qty-{line.id}")
+        if variant is None or quantity is None:
+            continue
+        if not (variant.isdigit() and quantity.strip().isdigit()):
+            return _refused(order, fulfilment.FulfilmentError(
+                f"{line.product_name}: choose a size/colour and a whole quantity."))
+        changes[line.id] = (int(variant), int(quantity))
+    try:
+        changed = editing.change_lines(order, changes, version=form.expected_version,
+                                       actor=current_user)
+    except REFUSED as exc:
+        typed = {f"Line {k}": f"variant {v}, quantity {q}" for k, (v, q) in changes.items()}
+        return _refused(order, exc, unsaved=typed)
+    return _done(order, "Items updated, re-priced and re-stocked." if changed
+                 else "The items were unchanged.")
+
+
+@bp.post("/orders/<number>/cancel")
+@seller_required
+def cancel(number: str):
+    order, form = _order_or_404(number), CancelForm()
+    if not form.validate_on_submit():
+        return render_order(order, status=422, cancel_form=form)
+    try:
+        fulfilment.cancel(order, reason=form.reason.data, version=form.expected_version,
+                          actor=current_user, actor_role="seller")
+    except REFUSED as exc:
+        return _refused(order, exc, unsaved=_typed(form))
+    return _done(order, f"Order {order.number} is Cancelled; the stock is back on the shelf.")
+
+
+@bp.post("/orders/<number>/delivered")
+@seller_required
+def delivered(number: str):
+    order, form = _order_or_404(number), VersionedForm()
+    form.validate_on_submit()
+    try:
+        fulfilment.mark_delivered(order, version=form.expected_version, actor=current_user)
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, f"Order {order.number} is Delivered.")
+
+
+@bp.post("/orders/<number>/notes")
+@seller_required
+def note(number: str):
+    order, form = _order_or_404(number), NoteForm()
+    if not form.validate_on_submit():
+        return render_order(order, status=422, note_form=form)
+    editing.add_note(order, form.text.data, actor=current_user)
+    return _done(order, "Note added.")
