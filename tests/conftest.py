@@ -81,6 +81,16 @@ def shop(seller):
 
 
 @pytest.fixture
+def seller2(app):
+    return factories.make_user("seller2@example.com", name="Sofia Seller", role="seller")
+
+
+@pytest.fixture
+def shop2(seller2):
+    return factories.make_shop(seller2, "Harbour and Pine")
+
+
+@pytest.fixture
 def buyer(app):
     return factories.make_user("buyer@example.com", name="Bea Buyer")
 

@@ -22,18 +22,22 @@ def make_shop(owner: User, name: str = "Test Shop", *, handling_days: int = 2) -
                        handling_days=handling_days)
 
 
-def make_variant(shop: Shop, product: str = "Linen shirt", *, size: str = "M",
+def make_variant(shop: Shop, product: str | Product = "Linen shirt", *, size: str = "M",
                  colour: str = "White", price: int = 3900, stock: int = 10) -> Variant:
-    p = Product.create(shop=shop, name=product)
-    return Variant.create(product=p, sku=f"{product[:3].upper()}-{size}", size=size,
-                          colour=colour, price=price, stock=stock)
+    p = product if isinstance(product, Product) else Product.create(shop=shop, name=product)
+    return Variant.create(product=p, sku=f"{p.name[:3].upper()}-{size}-{colour[:2].upper()}",
+                          size=size, colour=colour, price=price, stock=stock)
 
 
 def make_order(buyer: User, shop: Shop, *, status: str = "pending",
                placed_at: datetime | None = None, products=(("Linen shirt", 3900, 1),),
                currency: str = "USD", shipping: int = 0, number: str | None = None,
-               ship_country: str = "US") -> Order:
-    """An order as checkout would leave it, already moved to ``status``."""
+               ship_country: str = "US", variants=None) -> Order:
+    """An order as checkout would leave it, already moved to ``status``.
+
+    ``variants`` (one per product) links the lines to catalogue variants, which
+    line edits and stock need; without them the lines are snapshots only.
+    """
     placed_at = placed_at or utcnow()
     subtotal = sum(price * qty for _, price, qty in products)
     first = products[0][0]
@@ -46,8 +50,12 @@ def make_order(buyer: User, shop: Shop, *, status: str = "pending",
         ship_line1="1 Main Street", ship_city="Portland", ship_region="OR",
         ship_postal_code="97205", ship_country=ship_country, placed_at=placed_at,
         estimated_delivery=(placed_at + timedelta(days=5)).date(), updated_at=placed_at)
-    for name, price, qty in products:
-        OrderLine.create(order=order, product_name=name, size="M", colour="White",
+    for k, (name, price, qty) in enumerate(products):
+        variant = variants[k] if variants else None
+        OrderLine.create(order=order, product_name=name, variant=variant,
+                         size=variant.size if variant else "M",
+                         colour=variant.colour if variant else "White",
+                         sku=variant.sku if variant else "",
                          unit_price=price, quantity=qty, line_total=price * qty)
     OrderEvent.create(order=order, created_at=placed_at, actor=buyer, actor_role="buyer",
                       kind="placed", message="Order placed")

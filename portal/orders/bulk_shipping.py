@@ -104,9 +104,7 @@ def ship_rows(rows: list[RowResult], *, actor: User) -> int:
         if not row.ok:
             continue
         order, check = row.order, row.check
-        left = {line.id: line.quantity - line.shipped_quantity
-                for line in fulfilment.lines_of(order)}
-        package = fulfilment.Package(left, check.carrier_code, check.carrier_name,
+        package = fulfilment.Package(fulfilment.remaining(order), check.carrier_code, check.carrier_name,
                                      check.tracking_number, check.tracking_url)
         try:
             fulfilment.ship(order, package, version=order.version, actor=actor)

@@ -24,6 +24,11 @@ def lines_of(order: Order) -> list[OrderLine]:
     return list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
 
 
+def remaining(order: Order) -> dict[int, int]:
+    """Order line id → how many of it are still to ship."""
+    return {line.id: line.quantity - line.shipped_quantity for line in lines_of(order)}
+
+
 def checklist_complete(order: Order, lines: list[OrderLine]) -> bool:
     return order.address_verified and all(line.picked for line in lines)
 

@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, redirect, render_template,
-                   request, url_for)
+                   request, session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from peewee import IntegrityError
 
@@ -79,5 +79,6 @@ def register():
 @login_required
 def logout():
     logout_user()
+    session.clear()  # nothing of this user's session is left for the next one
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"), code=303)

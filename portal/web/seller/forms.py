@@ -5,11 +5,17 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.addresses import country_choices
 from portal.orders.management import SORTS
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3+ wants select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _strip(value):
@@ -39,7 +45,7 @@ class FilterForm(FlaskForm):
     q = StringField("Search", filters=[_strip], validators=[Optional(), Length(max=100)])
     placed_from = DateField("Placed from", validators=[Optional()])
     placed_to = DateField("Placed to", validators=[Optional()])
-    sort = SelectField("Sort", choices=[(k, v[0]) for k, v in SORTS.items()], default="newest")
+    sort = SelectField("Sort", choices=options((k, v[0]) for k, v in SORTS.items()), default="newest")
 
     def validate_placed_to(self, field):
         if field.data and self.placed_from.data and field.data < self.placed_from.data:
@@ -47,8 +53,8 @@ class FilterForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
-    action = SelectField("With the ticked orders", choices=[
-        ("process", "Mark as processed"), ("packing_slips", "Print packing slips")])
+    action = SelectField("With the ticked orders", choices=options([
+        ("process", "Mark as processed"), ("packing_slips", "Print packing slips")]))
 
 
 class UploadForm(FlaskForm):
@@ -79,7 +85,7 @@ class AddressForm(VersionedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = country_choices()
+        self.country.choices = options(country_choices())
 
 
 class CancelForm(VersionedForm):
@@ -124,4 +130,4 @@ class SettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.ship_from_country.choices = country_choices()
+        self.ship_from_country.choices = options(country_choices())

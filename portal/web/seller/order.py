@@ -14,7 +14,7 @@ from portal.shipping import carriers_for_shop, check_tracking_number
 from portal.web.access import current_shop, seller_required
 from portal.web.seller import bp
 from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, NoteForm, ShipForm,
-                                     VersionedForm)
+                                     VersionedForm, options)
 
 REFUSED = (StaleOrder, TransitionRefused, fulfilment.FulfilmentError)
 
@@ -28,7 +28,7 @@ def _order_or_404(number: str):
 
 def _ship_form(order, formdata=None) -> ShipForm:
     form = ShipForm(formdata=formdata, version=order.version)
-    form.carrier.choices = [(c.code, c.name) for c in carriers_for_shop(current_shop())]
+    form.carrier.choices = options((c.code, c.name) for c in carriers_for_shop(current_shop()))
     return form
 
 
@@ -124,6 +124,8 @@ def ship(number: str):
     for key, value in request.form.items():
         if key.startswith("ship-") and key[5:].isdigit():
             quantities[int(key[5:])] = int(value) if value.strip().isdigit() else -1
+    if not quantities:  # no package contents given: everything that is left
+        quantities = fulfilment.remaining(order)
     package = fulfilment.Package(quantities, check.carrier_code, check.carrier_name,
                                  check.tracking_number, check.tracking_url)
     try:

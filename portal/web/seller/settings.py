@@ -7,7 +7,7 @@ from portal.db import database
 from portal.models import Product
 from portal.web.access import current_shop, seller_required
 from portal.web.seller import bp
-from portal.web.seller.forms import SettingsForm
+from portal.web.seller.forms import SettingsForm, options
 
 SHIP_FROM = ("name", "line1", "line2", "city", "region", "postal_code", "country")
 
@@ -19,7 +19,7 @@ def settings():
     products = list(Product.select(Product.id, Product.name, Product.returnable)
                     .where(Product.shop == shop.id).order_by(Product.name))
     form = SettingsForm(obj=shop)
-    form.non_returnable.choices = [(p.id, p.name) for p in products]
+    form.non_returnable.choices = options((p.id, p.name) for p in products)
     if not form.is_submitted():
         form.non_returnable.data = [p.id for p in products if not p.returnable]
     if form.validate_on_submit():
