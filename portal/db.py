@@ -6,6 +6,7 @@ a ``postgresql://`` URL.
 """
 
 import click
+from flask.cli import with_appcontext
 from flask import Flask
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect
@@ -69,6 +70,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database tables (safe to run again)."""
     create_schema()

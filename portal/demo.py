@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
+from flask.cli import with_appcontext
 
 from portal.bulk import insert_rows, next_id, reset_sequences
 from portal.db import create_schema, database
@@ -284,6 +285,7 @@ def print_logins() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--orders", "n_orders", default=300, show_default=True, type=click.IntRange(1),
               help="How many orders to create.")
 @click.option("--reset", is_flag=True, help="Drop every table first.")
@@ -305,6 +307,7 @@ def seed_demo_command(n_orders: int, reset: bool):
 
 
 @click.command("demo-logins")
+@with_appcontext
 def demo_logins_command():
     """Print the demo logins."""
     print_logins()

@@ -45,13 +45,14 @@ def empty_tables() -> None:
 
 @pytest.fixture
 def app(database_url):
+    """The app on an empty database. No app context is held open during the
+    test: each request gets its own, as in production (so ``g`` never leaks)."""
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
-    with app.app_context():
-        database.connect(reuse_if_open=True)
+    with database.connection_context():
         empty_tables()
-        yield app
-        if not database.is_closed():
-            database.close()
+    yield app
+    if not database.is_closed():
+        database.close()
 
 
 @pytest.fixture

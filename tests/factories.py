@@ -2,6 +2,8 @@
 
 from datetime import datetime, timedelta
 
+from argon2 import PasswordHasher
+
 from portal.models import (Order, OrderEvent, OrderLine, Product, Shipment, Shop,
                            TrackingEvent, User, Variant, utcnow)
 from portal.orders.numbers import new_order_number
@@ -10,11 +12,14 @@ from portal.orders.numbers import new_order_number
 PASSWORD = "password-123"
 
 
+# A real argon2id hash of PASSWORD with the test suite's cheap parameters.
+PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024).hash(PASSWORD)
+
+
 def make_user(email: str, *, name: str | None = None, role: str = "buyer",
               password_hash: str | None = None) -> User:
-    from portal.security import hash_password
     return User.create(email=email, name=name or email.split("@")[0].title(), role=role,
-                       password_hash=password_hash or hash_password(PASSWORD))
+                       password_hash=password_hash or PASSWORD_HASH)
 
 
 def make_shop(owner: User, name: str = "Test Shop", *, handling_days: int = 2) -> Shop:

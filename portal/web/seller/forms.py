@@ -6,7 +6,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.addresses import country_choices
@@ -49,7 +50,7 @@ class FilterForm(FlaskForm):
 
     def validate_placed_to(self, field):
         if field.data and self.placed_from.data and field.data < self.placed_from.data:
-            raise ValueError("The end date is before the start date.")
+            raise ValidationError("The end date is before the start date.")
 
 
 class BulkForm(FlaskForm):
