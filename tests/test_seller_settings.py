@@ -1,0 +1,53 @@
+import re
+
+from portal.models import Product, Shop
+from tests.factories import make_variant
+
+VALID = {"ship_from_name": "Northwind Threads", "ship_from_line1": "1 Dock Road",
+         "ship_from_line2": "", "ship_from_city": "Portland", "ship_from_region": "oregon",
+         "ship_from_postal_code": "97205", "ship_from_country": "US", "handling_days": "3",
+         "modification_window_hours": "24", "return_window_days": "14",
+         "notify_by_email": "y"}
+
+
+def test_settings_are_saved(client, auth, shop):
+    shirt = make_variant(shop, "Linen shirt").product
+    socks = make_variant(shop, "Running socks").product
+    auth.login("seller@example.com")
+    assert "Handling time (days to ship)" in client.get("/seller/settings").get_data(as_text=True)
+    response = client.post("/seller/settings", data={**VALID, "non_returnable": [str(socks.id)]})
+    assert response.status_code == 303
+    saved = Shop.get_by_id(shop.id)
+    assert (saved.handling_days, saved.modification_window_hours, saved.return_window_days) == \
+        (3, 24, 14)
+    assert saved.ship_from_region == "OR"  # normalised for its country
+    assert saved.notify_by_email is True
+    assert Product.get_by_id(socks.id).returnable is False
+    assert Product.get_by_id(shirt.id).returnable is True
+    html = client.get("/seller/settings").get_data(as_text=True)
+    assert "Settings saved." in html
+    ticked = re.findall(r'<input checked[^>]*value="(\d+)"', html)
+    assert ticked == [str(socks.id)]
+
+
+def test_settings_errors_appear_next_to_their_fields(client, auth, shop):
+    auth.login("seller@example.com")
+    response = client.post("/seller/settings", data={
+        **VALID, "handling_days": "45", "return_window_days": "", "ship_from_postal_code": "ABC",
+        "notify_by_email": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="handling_days-error">From 0 to 30 days.' in html
+    assert 'id="return_window_days-error">How long may buyers return items?' in html
+    assert Shop.get_by_id(shop.id).handling_days == 2  # nothing saved
+
+    response = client.post("/seller/settings", data={**VALID, "ship_from_postal_code": "ABC"})
+    assert 'id="ship_from_postal_code-error">This does not look right for an address in United States.' \
+        in response.get_data(as_text=True)
+    assert Shop.get_by_id(shop.id).ship_from_line1 == ""
+
+
+def test_notifications_can_be_turned_off(client, auth, shop):
+    auth.login("seller@example.com")
+    client.post("/seller/settings", data={**VALID, "notify_by_email": ""})
+    assert Shop.get_by_id(shop.id).notify_by_email is False
