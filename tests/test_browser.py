@@ -49,12 +49,12 @@ def browser():
         browser.close()
 
 
-def log_in(page, base, email="buyer@example.com", password="buyer-demo"):
+def log_in(page, base, email="buyer@example.com", password="buyer-demo", home="/orders"):
     page.goto(f"{base}/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{base}/orders")
+    expect(page).to_have_url(f"{base}{home}")
 
 
 def test_buyer_logs_in_switches_tab_in_place_and_opens_an_order(browser, live_server):
@@ -125,3 +125,37 @@ def test_second_buyer_cannot_open_the_first_buyers_order(browser, live_server):
     response = second.goto(url)
     assert response.status == 404
     expect(second.get_by_role("heading", name="Not Found")).to_be_visible()
+
+
+def test_seller_processes_and_ships_and_the_buyer_sees_the_tracking(browser, live_server):
+    seller = browser.new_context().new_page()
+    log_in(seller, live_server, "seller@example.com", "seller-demo", home="/seller/")
+    seller.get_by_role("link", name="Order Management").click()
+    seller.evaluate("window.notReloaded = true")
+    seller.get_by_role("navigation", name="Order status").get_by_role(
+        "link", name=re.compile("^Pending")).click()
+    expect(seller).to_have_url(f"{live_server}/seller/orders?status=pending")
+    assert seller.evaluate("window.notReloaded === true"), "the tab should swap in place"
+    row = seller.locator("tbody tr", has_text="buyer@example.com").first
+    number = row.locator("a").first.text_content()
+    row.get_by_role("link", name=number).click()
+    expect(seller.get_by_role("heading", name=f"Order {number}")).to_be_visible()
+
+    for box in seller.locator("ul.checklist input[name=picked]").all():
+        box.check()
+    seller.get_by_label("Shipping address verified").check()
+    seller.get_by_role("button", name="Save checklist").click()
+    expect(seller.get_by_text("Checklist saved.")).to_be_visible()
+    seller.get_by_role("button", name="Mark as processed").click()
+    expect(seller.get_by_text(f"Order {number} is Processed and ready to ship.")).to_be_visible()
+    seller.get_by_label("Tracking number").fill("BROWSER-000042")
+    seller.get_by_role("button", name="Ship package").click()
+    expect(seller.get_by_text(f"Order {number} is Shipped.")).to_be_visible()
+    expect(seller.locator(".order-head .badge")).to_have_text("Shipped")
+
+    buyer = browser.new_context().new_page()
+    log_in(buyer, live_server)
+    buyer.goto(f"{live_server}/orders/{number}")
+    expect(buyer.locator(".order-head .badge")).to_have_text("Shipped")
+    expect(buyer.locator("#tracking")).to_contain_text("BROWSER-000042")
+    expect(buyer.locator(".timeline")).to_contain_text("Processed → Shipped")
