@@ -97,16 +97,21 @@ def checklist(number: str):
     return _done(order, "Checklist saved.")
 
 
-@bp.post("/orders/<number>/process")
-@seller_required
-def process(number: str):
+def _one_step(number: str, step, message: str):
+    """A button that moves the order one step (its form carries only the version)."""
     order, form = _order_or_404(number), VersionedForm()
     form.validate_on_submit()
     try:
-        fulfilment.process(order, version=form.expected_version, actor=current_user)
+        step(order, version=form.expected_version, actor=current_user)
     except REFUSED as exc:
         return _refused(order, exc)
-    return _done(order, f"Order {order.number} is Processed and ready to ship.")
+    return _done(order, message.format(number=order.number))
+
+
+@bp.post("/orders/<number>/process")
+@seller_required
+def process(number: str):
+    return _one_step(number, fulfilment.process, "Order {number} is Processed and ready to ship.")
 
 
 @bp.post("/orders/<number>/ship")
@@ -198,13 +203,7 @@ def cancel(number: str):
 @bp.post("/orders/<number>/delivered")
 @seller_required
 def delivered(number: str):
-    order, form = _order_or_404(number), VersionedForm()
-    form.validate_on_submit()
-    try:
-        fulfilment.mark_delivered(order, version=form.expected_version, actor=current_user)
-    except REFUSED as exc:
-        return _refused(order, exc)
-    return _done(order, f"Order {order.number} is Delivered.")
+    return _one_step(number, fulfilment.mark_delivered, "Order {number} is Delivered.")
 
 
 @bp.post("/orders/<number>/notes")
