@@ -19,6 +19,8 @@ TEST_CONFIG = {
     "ARGON2_MEMORY_COST": 1024,
     "PAGE_SIZE": 20,
     "WTF_CSRF_ENABLED": False,  # the csrf_app fixture turns it back on
+    "HUEY_IMMEDIATE": True,
+    "PLUGIN_TIME_BUDGET": 0.5,
 }
 
 

@@ -115,4 +115,6 @@ def transition(order: Order, target: Status, *, actor: User | None = None,
             before=current.value, after=target.value,
         )
     order.status, order.version, order.updated_at = target.value, order.version + 1, now
+    from portal import order_events  # plugins hear of it after the commit
+    order_events.status_changed(order, current.value, target.value, actor_role, reason)
     return event

@@ -5,6 +5,7 @@ person's orders; the views never build order queries of their own. Each list
 costs a fixed number of queries, whatever the number of rows.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -154,6 +155,12 @@ def order_detail(order: Order) -> OrderDetail:
                     .join(User, JOIN.LEFT_OUTER, on=(OrderEvent.actor == User.id))
                     .where(OrderEvent.order == order.id)
                     .order_by(OrderEvent.created_at.desc(), OrderEvent.id.desc()))
+    return OrderDetail(order=order, lines=lines, timeline=timeline,
+                       shipments=shipments_with_tracking(order))
+
+
+def shipments_with_tracking(order: Order) -> list[Shipment]:
+    """The order's parcels, each with ``.tracking``: its events, newest first (2 queries)."""
     shipments = list(Shipment.select().where(Shipment.order == order.id)
                      .order_by(Shipment.shipped_at, Shipment.id))
     for shipment in shipments:
@@ -165,4 +172,26 @@ def order_detail(order: Order) -> OrderDetail:
                   .order_by(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
         for event in events:
             by_id[event.shipment_id].tracking.append(event)
-    return OrderDetail(order=order, lines=lines, timeline=timeline, shipments=shipments)
+    return shipments
+
+
+def tracking_version(order: Order) -> tuple[str, datetime]:
+    """An ETag and a Last-Modified time for the order's tracking block (1 query).
+
+    They change whenever anything the block shows changes: the order's status
+    or estimate, a parcel's status, estimate or label, or a new event.
+    """
+    rows = (Shipment.select(Shipment.id, Shipment.status, Shipment.estimated_delivery,
+                            Shipment.updated_at, Shipment.shipped_at, Shipment.label_voided_at,
+                            fn.COUNT(TrackingEvent.id), fn.MAX(TrackingEvent.id))
+            .join(TrackingEvent, JOIN.LEFT_OUTER)
+            .where(Shipment.order == order.id)
+            .group_by(Shipment.id).order_by(Shipment.id).tuples())
+    rows = list(rows)
+    text = repr((order.status, order.estimated_delivery, order.version, rows))
+    modified = max([order.updated_at] + [_as_time(r[3] or r[4]) for r in rows])
+    return hashlib.sha1(text.encode()).hexdigest()[:20], modified
+
+
+def _as_time(value) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
