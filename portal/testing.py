@@ -88,6 +88,32 @@ def signed_post(client, code: str, shop: Shop, payload, *, secret: str | None = 
                        headers={header: signature, **(headers or {})})
 
 
+def easypost_event(tracking_code: str, details: list[tuple[str, str]], *,
+                   event_id: str = "evt_1", created_at=None, est_delivery_date: str | None = None,
+                   carrier: str = "USPS") -> dict:
+    """An EasyPost ``tracker.updated`` Event with one scan per (status, message), an hour apart."""
+    created_at = created_at or utcnow()
+    start = created_at - timedelta(hours=len(details))
+    return {
+        "id": event_id, "object": "Event", "mode": "test", "description": "tracker.updated",
+        "created_at": created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "result": {
+            "id": "trk_test", "object": "Tracker", "mode": "test",
+            "tracking_code": tracking_code, "carrier": carrier,
+            "status": details[-1][0] if details else "unknown",
+            "est_delivery_date": est_delivery_date,
+            "tracking_details": [
+                {"object": "TrackingDetail", "status": status, "message": message,
+                 "status_detail": "", "source": carrier,
+                 "datetime": (start + timedelta(hours=k)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "tracking_location": {"object": "TrackingLocation", "city": "Portland",
+                                       "state": "OR", "country": "US", "zip": "97205"}}
+                for k, (status, message) in enumerate(details)],
+        },
+        "previous_attributes": {}, "pending_urls": [], "completed_urls": [],
+    }
+
+
 @pytest.fixture
 def portal_app(tmp_path):
     from portal import create_app

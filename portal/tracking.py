@@ -120,17 +120,20 @@ def poll_shipments(now: datetime | None = None, limit: int = 500) -> int:
             polling[info.code] = name
     if not polling:
         return 0
-    counts = (TrackingEvent.select(TrackingEvent.shipment, fn.COUNT(TrackingEvent.id).alias("n"),
-                                   fn.MAX(TrackingEvent.occurred_at).alias("last"))
-              .group_by(TrackingEvent.shipment).alias("counts"))
-    shipments = (Shipment.select(Shipment, Order.shop.alias("shop_ref"), counts.c.n, counts.c.last)
-                 .join(Order)
-                 .join(counts, on=(counts.c.shipment_id == Shipment.id), join_type="LEFT OUTER",
-                       src=Shipment)
-                 .where(Shipment.carrier_code.in_(list(polling)) & Shipment.status.not_in(FINAL)
-                        & Shipment.label_voided_at.is_null()
-                        & (Order.status == Status.SHIPPED.value))
-                 .order_by(Shipment.id).limit(limit).objects())
+    shipments = list(Shipment.select(Shipment, Order.shop.alias("shop_ref"))
+                     .join(Order)
+                     .where(Shipment.carrier_code.in_(list(polling))
+                            & Shipment.status.not_in(FINAL)
+                            & Shipment.label_voided_at.is_null()
+                            & (Order.status == Status.SHIPPED.value))
+                     .order_by(Shipment.id).limit(limit).objects())
+    known = {}  # shipment id -> (number of events, latest time)
+    if shipments:
+        known = {sid: (n, last) for sid, n, last in (
+            TrackingEvent.select(TrackingEvent.shipment, fn.COUNT(TrackingEvent.id),
+                                 fn.MAX(TrackingEvent.occurred_at))
+            .where(TrackingEvent.shipment.in_([s.id for s in shipments]))
+            .group_by(TrackingEvent.shipment).tuples())}
     setups: dict[int, shop_plugins.ShopPlugins] = {}
     new_total = 0
     for shipment in shipments:
@@ -139,11 +142,11 @@ def poll_shipments(now: datetime | None = None, limit: int = 500) -> int:
         name = polling[shipment.carrier_code]
         if not setup.is_enabled(name):
             continue
-        last = shipment.last
+        count, last = known.get(shipment.id, (0, None))
         if isinstance(last, str):  # SQLite hands aggregates back as text
             last = datetime.fromisoformat(last)
         query = TrackingQuery(shipment.tracking_number, shipment.shipped_at,
-                              known_events=shipment.n or 0, last_event_at=last)
+                              known_events=count, last_event_at=last)
         outcome = pluginmanager.call(name, "carrier_track", carrier_code=shipment.carrier_code,
                                      query=query, settings=setup.settings(name), now=now)
         if outcome.ok and isinstance(outcome.value, TrackingReport):

@@ -134,3 +134,14 @@ def count_queries():
     yield handler
     logger.removeHandler(handler)
     logger.setLevel(old_level)
+
+
+@pytest.fixture(autouse=True)
+def _plugins_start_afresh():
+    """No plugin rests from an earlier test's timeout; carrier descriptions are asked anew."""
+    from portal import pluginmanager, shop_plugins
+    pluginmanager.forgive_all()
+    shop_plugins.forget_carriers()
+    yield
+    pluginmanager.forgive_all()
+    shop_plugins.forget_carriers()
