@@ -7,6 +7,8 @@ immediate mode (``HUEY_IMMEDIATE``): a task runs at once, in the caller.
 ``make run`` starts it beside the web server.
 """
 
+import logging
+
 import click
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -56,6 +58,7 @@ def task(name: str):
 @click.option("--workers", default=1, show_default=True, help="Worker threads.")
 def worker_command(workers: int):
     """Run the background worker (Huey consumer with the periodic tasks)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     huey = current_app.extensions["huey"]
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
                                     check_worker_health=True)

@@ -86,3 +86,14 @@ def test_the_plugins_cli_lists_plugins_and_their_hooks(runner):
     for name in BUILTINS:
         assert re.search(rf"^{name}  \(built-in; carrier\)", result.output, re.M)
     assert "    carrier_parse_webhook" in result.output
+
+
+def test_the_docs_walk_through_is_the_example_plugins_real_code():
+    """Every Python block of docs/plugins.md is copied from the example plugin, so it runs."""
+    docs = (ROOT / "docs" / "plugins.md").read_text()
+    example = ROOT / "examples" / "portal-carrier-example"
+    sources = "".join(p.read_text() for p in example.rglob("*.py"))
+    blocks = re.findall(r"```python\n(.*?)```", docs, re.S)
+    assert len(blocks) >= 5
+    for block in blocks:
+        assert block in sources, block[:80]

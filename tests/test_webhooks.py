@@ -163,3 +163,15 @@ def test_status_mapping_is_normalised(client, shop, parcel):
     signed_post(client, "easypost", shop, event)
     assert [e.status for e in TrackingEvent.select().order_by(TrackingEvent.occurred_at)] == \
         ["failed_attempt", "returned_to_sender"]
+
+
+def test_carrier_parse_webhook_of_the_easypost_plugin_alone():
+    from portal.hooktypes import WebhookRequest
+    from portal.plugins import easypost
+    body = json.dumps(easypost_event(NUMBER, [("in_transit", "Arrived")])).encode()
+    request = WebhookRequest({"x-hmac-signature": easypost.sign("s3cret", body)}, body,
+                             "s3cret", utcnow())
+    result = easypost.carrier_parse_webhook(carrier_code="easypost", request=request, settings={})
+    assert result.accepted and result.event_id == "evt_1"
+    assert result.reports[0].tracking_number == NUMBER
+    assert easypost.carrier_parse_webhook(carrier_code="ups", request=request, settings={}) is None

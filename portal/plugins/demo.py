@@ -103,7 +103,9 @@ def carrier_track(carrier_code, query, settings, now):
         return None
     step = timedelta(minutes=int(settings.get("minutes_per_step") or 2))
     steps = route(query.tracking_number)
-    since = query.last_event_at or query.shipped_at
+    # A parcel the demo has not moved for a long time (seeded in the past, or
+    # the worker was stopped) takes its next step now rather than all at once.
+    since = max(query.last_event_at or query.shipped_at, now - step)
     updates = []
     for k, i in enumerate(range(query.known_events, len(steps)), start=1):
         at = since + k * step
