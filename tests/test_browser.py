@@ -124,3 +124,35 @@ def test_second_buyer_cannot_open_the_first_buyers_order(browser, live_server):
     response = second.goto(url)
     assert response.status == 404
     expect(second.get_by_role("heading", name="Not Found")).to_be_visible()
+
+
+def test_open_order_page_picks_up_a_webhook_event_without_reload(app, browser, live_server):
+    from portal.models import Order, Shipment, User
+    from portal.testing import easypost_event, enable, signed_post
+
+    app.config["TRACKING_POLL_SECONDS"] = 1
+    buyer = User.get(User.email == "buyer@example.com")
+    order = (Order.select().where((Order.buyer == buyer.id) & (Order.status == "shipped"))
+             .order_by(Order.id).first())
+    shipment = Shipment.get(Shipment.order == order.id)
+    enable(order.shop, "easypost")
+
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    log_in(page, live_server)
+    page.goto(f"{live_server}/orders/{order.number}")
+    expect(page.locator("#order-status")).to_have_text("Shipped")
+    page.evaluate("window.notReloaded = true")
+
+    event = easypost_event(shipment.tracking_number, [
+        ("out_for_delivery", "Out for delivery"), ("delivered", "Delivered, in the mailbox")],
+        event_id="evt_browser")
+    response = signed_post(app.test_client(), "easypost", order.shop, event)
+    assert response.status_code == 200, response.json
+
+    expect(page.locator("#tracking")).to_contain_text("Delivered, in the mailbox", timeout=10_000)
+    expect(page.locator("#order-status")).to_have_text("Delivered")
+    assert page.evaluate("window.notReloaded === true"), "the block should refresh in place"
+    assert errors == []
