@@ -12,6 +12,8 @@ csrf.exempt(bp)
 
 @bp.post("/carriers/<code>")
 def carrier_push(code: str):
+    if (request.content_length or 0) > carrier_webhooks.MAX_BODY:
+        return jsonify(message="The body is too large.", new_events=0), 413
     answer = carrier_webhooks.receive(code, request.args.get("shop", ""), dict(request.headers),
                                       request.get_data(cache=False))
     return jsonify(message=answer.message, new_events=answer.new_events), answer.status
