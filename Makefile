@@ -8,19 +8,29 @@ HTMX_VERSION := 2.0.11
 HTMX_SHA256 := d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
 HTMX := static/vendor/htmx.min.js
 DB := instance/portal.sqlite3
+EXAMPLE := examples/portal-carrier-example
 FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test install htmx db reset-demo serve clean
 
+# The web server and, beside it, the background worker (Huey: carrier polling,
+# demo parcels moving along). Ctrl-C stops both.
 run: install $(DB)
+	@$(FLASK) init-db >/dev/null
 	@$(FLASK) demo-logins
 	@echo "Serving the portal on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
-	@$(FLASK) run --host $(HOST) --port $(PORT)
+	@$(FLASK) worker >instance/worker.log 2>&1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM EXIT; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
+# The portal's tests, then the example plugin's own tests after installing it
+# (as a plugin author would: pip install, then pytest with the portal's fixtures).
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pip install --quiet ./$(EXAMPLE)
+	cd $(EXAMPLE) && $(CURDIR)/$(BIN)/pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed $(HTMX)
 

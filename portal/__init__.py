@@ -5,6 +5,10 @@ from pathlib import Path
 from flask import Flask, redirect, render_template, url_for
 from flask_login import current_user
 
+from portal.hookspecs import hookimpl  # for plugins: ``from portal import hookimpl``
+
+__all__ = ["create_app", "hookimpl"]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,11 +34,19 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     filters.init_app(app)
 
-    from portal.web import auth, buyer, seller
+    from portal import background, pluginmanager
+    pluginmanager.configure(app.config)
+    background.init_app(app)
+    app.cli.add_command(pluginmanager.plugins_command)
+
+    from portal.web import auth, buyer, plugins, seller, shipments, webhooks
     from portal.web.render import wants_fragment
     app.register_blueprint(auth.bp)
     app.register_blueprint(buyer.bp)
     app.register_blueprint(seller.bp)
+    app.register_blueprint(plugins.bp)
+    app.register_blueprint(shipments.bp)
+    app.register_blueprint(webhooks.bp)
 
     from portal import demo
     app.cli.add_command(demo.seed_demo_command)

@@ -56,6 +56,13 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SECURE": _flag("PORTAL_SECURE_COOKIES", False),
         "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Plugins: seconds a hook may take, and how long one that overran rests.
+        "PLUGIN_TIME_BUDGET": float(os.environ.get("PORTAL_PLUGIN_TIME_BUDGET", "2")),
+        "PLUGIN_COOLDOWN": float(os.environ.get("PORTAL_PLUGIN_COOLDOWN", "60")),
+        # The buyer's open order page asks for tracking news this often.
+        "TRACKING_POLL_SECONDS": int(os.environ.get("PORTAL_TRACKING_POLL_SECONDS", "15")),
+        # Background work: instance/huey.sqlite3 unless a redis:// URL is given.
+        "HUEY_URL": os.environ.get("PORTAL_HUEY_URL", ""),
         # argon2id parameters; tests lower them, production keeps the library's.
         "ARGON2_TIME_COST": int(os.environ.get("PORTAL_ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("PORTAL_ARGON2_MEMORY_COST", "65536")),

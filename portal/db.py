@@ -47,11 +47,23 @@ def is_postgres() -> bool:
 
 
 def create_schema() -> None:
-    """Create every table and index that does not exist yet."""
+    """Create every table and index that does not exist yet, and add new columns.
+
+    New columns are always nullable, so an older database gains them in place
+    (``init-db`` on a database made by an earlier version of the portal).
+    """
+    from playhouse.migrate import SchemaMigrator, migrate
+
     from portal.models import ALL_MODELS
 
     with database.connection_context():
         database.create_tables(ALL_MODELS, safe=True)
+        migrator = SchemaMigrator.from_database(database.obj)
+        for model in ALL_MODELS:
+            have = {c.name for c in database.get_columns(model._meta.table_name)}
+            missing = [f for f in model._meta.sorted_fields if f.column_name not in have]
+            migrate(*(migrator.add_column(model._meta.table_name, f.column_name, f)
+                      for f in missing if f.null))
 
 
 def init_app(app: Flask) -> None:

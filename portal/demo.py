@@ -16,8 +16,8 @@ from flask.cli import with_appcontext
 from portal.bulk import insert_rows, next_id, reset_sequences
 from portal.db import create_schema, database
 from portal.models import (ALL_MODELS, Address, Order, OrderEvent, OrderLine,
-                           Product, Shipment, Shop, TrackingEvent, User, Variant,
-                           utcnow)
+                           PluginConfig, Product, Shipment, Shop, TrackingEvent, User,
+                           Variant, utcnow)
 from portal.orders.lifecycle import PaymentStatus, Status
 from portal.orders.numbers import new_order_number
 from portal.security import hash_password
@@ -121,6 +121,10 @@ class Seeder:
             name = SHOP_NAMES[i] if i < len(SHOP_NAMES) else f"{SHOP_NAMES[i % 8]} {i // 8 + 1}"
             shop = Shop.create(owner=owner, name=name, slug=f"shop-{i + 1}",
                                handling_days=2 + i % 3)
+            # The demo carrier is on, so that the background worker moves
+            # shipped demo parcels along while `make run` is open.
+            PluginConfig.create(shop=shop, plugin="demo", enabled=True,
+                                settings='{"minutes_per_step": 1}')
             variants = []
             for j in range(6):
                 pname, price = PRODUCTS[(i + j) % len(PRODUCTS)]

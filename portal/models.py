@@ -178,6 +178,15 @@ class Shipment(BaseModel):
     shipped_at = DateTimeField(default=utcnow)
     estimated_delivery = DateField(null=True)
     delivered_at = DateTimeField(null=True)
+    # When tracking last changed it (the tracking block's Last-Modified).
+    updated_at = DateTimeField(null=True)
+    # A label bought through the carrier's plugin ("platform shipping").
+    label_id = CharField(max_length=120, null=True)
+    label_service = CharField(max_length=80, null=True)
+    label_amount = IntegerField(null=True)  # minor units
+    label_currency = CharField(max_length=3, null=True)
+    label_bought_at = DateTimeField(null=True)
+    label_voided_at = DateTimeField(null=True)
 
 
 class ShipmentLine(BaseModel):
@@ -221,5 +230,31 @@ class OrderEvent(BaseModel):
         indexes = ((("order", "created_at"), False),)
 
 
+class PluginConfig(BaseModel):
+    """A plugin as one shop set it up: off until the shop turns it on (as in Saleor)."""
+
+    shop = ForeignKeyField(Shop, backref="plugin_configs", on_delete="CASCADE")
+    plugin = CharField(max_length=80)  # the plugin's registered name
+    enabled = BooleanField(default=False)
+    settings = TextField(default="{}")  # JSON, as the plugin's settings form validated it
+    webhook_secret = CharField(max_length=80, default="")
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("shop", "plugin"), True),)
+
+
+class WebhookReceipt(BaseModel):
+    """A carrier push taken in: the same event id is processed once."""
+
+    shop = ForeignKeyField(Shop, on_delete="CASCADE")
+    carrier_code = CharField(max_length=40)
+    event_id = CharField(max_length=120)
+    received_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("shop", "carrier_code", "event_id"), True),)
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
-              Shipment, ShipmentLine, TrackingEvent, OrderEvent]
+              Shipment, ShipmentLine, TrackingEvent, OrderEvent, PluginConfig, WebhookReceipt]

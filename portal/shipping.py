@@ -1,51 +1,181 @@
-"""Carriers as the order domain sees them: which a shop can use, and whether a
-tracking number is valid for one.
+"""Carriers as the order domain sees them: the one boundary between orders and
+carrier plugins.
 
-The seller's ship form and the CSV bulk shipping call only these two functions.
-Today they know the built-in manual carrier; the carrier plugins (issue 4)
-answer through them without the callers changing.
+The seller's ship form and the CSV bulk shipping call these functions; they
+answer through the shop's enabled carrier plugins (see ``portal.hookspecs``)
+and turn a plugin's failure into a message, never an exception.
 """
 
 import re
 from dataclasses import dataclass
 
+from portal import pluginmanager, shop_plugins
+from portal.hooktypes import CarrierInfo, Label, Parcel, Rate, TrackingNumberCheck
+from portal.models import Order, Shipment, utcnow
 
-@dataclass(frozen=True)
-class CarrierInfo:
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
-class TrackingNumberCheck:
-    """The verdict on one tracking number; ``message`` says why when not valid."""
-
-    valid: bool
-    tracking_number: str  # normalised: upper case, no spaces
-    carrier_code: str
-    carrier_name: str = ""
-    tracking_url: str = ""
-    message: str = ""
+__all__ = ["CarrierInfo", "TrackingNumberCheck", "carriers_for_shop", "check_tracking_number",
+           "tracking_links", "quote_rates", "buy_label", "void_label", "ShippingRefused"]
 
 
-MANUAL = CarrierInfo(code="manual", name="Other carrier (manual tracking)")
-_MANUAL_FORMAT = re.compile(r"^[A-Z0-9-]{6,40}$")
+class ShippingRefused(Exception):
+    """A label could not be bought or voided; the message says why, for the seller."""
+
+
+def _carriers(setup: shop_plugins.ShopPlugins) -> dict[str, tuple[str, CarrierInfo]]:
+    """The shop's enabled carriers: code -> (plugin name, info); the always-on fallback last."""
+    found = []
+    for name in setup.enabled():
+        info = shop_plugins.carrier_info(name)
+        if info is not None:
+            found.append((info.always_on, info.code, name, info))
+    found.sort(key=lambda item: item[0])  # stable: registration order otherwise
+    return {code: (name, info) for _, code, name, info in found}
 
 
 def carriers_for_shop(shop) -> list[CarrierInfo]:
     """The carriers the shop can ship with, in the order the ship form lists them."""
-    return [MANUAL]
+    return [info for _, info in _carriers(shop_plugins.for_shop(shop)).values()]
+
+
+def normalise(tracking_number: str) -> str:
+    return re.sub(r"\s+", "", tracking_number or "").upper()
 
 
 def check_tracking_number(shop, carrier_code: str | None, tracking_number: str) -> TrackingNumberCheck:
-    """Validate ``tracking_number`` for the carrier (or detect it when ``carrier_code`` is empty)."""
-    number = re.sub(r"\s+", "", tracking_number or "").upper()
-    code = carrier_code or MANUAL.code
-    known = {c.code: c for c in carriers_for_shop(shop)}
-    if code not in known:
-        return TrackingNumberCheck(False, number, code, message=f"Unknown carrier {code!r}.")
-    if not _MANUAL_FORMAT.match(number):
-        return TrackingNumberCheck(
-            False, number, code, known[code].name,
-            message="A tracking number has 6 to 40 letters, digits or dashes.")
-    return TrackingNumberCheck(True, number, code, known[code].name)
+    """Validate ``tracking_number`` for the carrier, or detect the carrier when ``carrier_code`` is empty."""
+    number = normalise(tracking_number)
+    setup = shop_plugins.for_shop(shop)
+    carriers = _carriers(setup)
+    if carrier_code:
+        if carrier_code not in carriers:
+            return TrackingNumberCheck(False, number, carrier_code,
+                                       message=f"{carrier_code!r} is not one of this shop's carriers.")
+        return _check(setup, *carriers[carrier_code], number)
+    if not number:
+        return TrackingNumberCheck(False, number, "", message="Enter a tracking number.")
+    for name, info in carriers.values():
+        if info.detects:
+            check = _check(setup, name, info, number)
+            if check.valid:
+                return check
+    names = ", ".join(info.name for _, info in carriers.values() if info.detects) or "none"
+    return TrackingNumberCheck(False, number, "", message=(
+        f"None of this shop's carriers ({names}) recognises {number}: "
+        "check the number, or choose the carrier."))
+
+
+def _check(setup, name: str, info: CarrierInfo, number: str) -> TrackingNumberCheck:
+    outcome = pluginmanager.call(name, "carrier_validate_tracking_number", carrier_code=info.code,
+                                 tracking_number=number, settings=setup.settings(name))
+    if not outcome.ok or not isinstance(outcome.value, TrackingNumberCheck):
+        return TrackingNumberCheck(False, number, info.code, info.name, message=(
+            f"{info.name} cannot check tracking numbers right now; try again in a minute."))
+    return outcome.value
+
+
+@dataclass(frozen=True)
+class TrackingLink:
+    """Where the buyer can follow a parcel; ``available`` false when its carrier failed."""
+
+    url: str
+    available: bool = True
+
+
+def tracking_links(shop_id: int, shipments: list[Shipment]) -> dict[int, TrackingLink]:
+    """Each shipment's public tracking page, asked of its carrier (the stored link if it fails)."""
+    if not shipments:
+        return {}
+    setup = shop_plugins.for_shop(shop_id)
+    carriers = _carriers(setup)
+    links = {}
+    for shipment in shipments:
+        name = carriers.get(shipment.carrier_code, (shipment.carrier_code, None))[0]
+        outcome = pluginmanager.call(name, "carrier_tracking_url", carrier_code=shipment.carrier_code,
+                                     tracking_number=shipment.tracking_number,
+                                     settings=setup.settings(name))
+        if not outcome.ok:
+            links[shipment.id] = TrackingLink(shipment.tracking_url, available=False)
+        else:
+            links[shipment.id] = TrackingLink(outcome.value or shipment.tracking_url)
+    return links
+
+
+# -- platform shipping: rates and labels ----------------------------------------
+
+def parcel_for(shop, order: Order) -> Parcel:
+    """The parcel an order makes (a pound-ish per item until products have weights)."""
+    return Parcel(from_country=shop.ship_from_country or "US",
+                  from_postal_code=shop.ship_from_postal_code, to_country=order.ship_country,
+                  to_postal_code=order.ship_postal_code, weight_grams=450 * max(order.item_count, 1),
+                  currency=order.currency)
+
+
+@dataclass(frozen=True)
+class RateQuote:
+    rates: list[Rate]
+    unavailable: list[str]  # names of carriers that failed to answer
+
+
+def quote_rates(shop, order: Order, carrier_code: str | None = None) -> RateQuote:
+    """Rates for shipping ``order`` with the shop's label-selling carriers, cheapest first."""
+    setup = shop_plugins.for_shop(shop)
+    rates, unavailable = [], []
+    for code, (name, info) in _carriers(setup).items():
+        if not info.labels or (carrier_code and code != carrier_code):
+            continue
+        outcome = pluginmanager.call(name, "carrier_rates", carrier_code=code,
+                                     parcel=parcel_for(shop, order), settings=setup.settings(name))
+        if outcome.ok and isinstance(outcome.value, list):
+            rates += [r for r in outcome.value if isinstance(r, Rate)]
+        else:
+            unavailable.append(info.name)
+    return RateQuote(sorted(rates, key=lambda r: (r.amount, r.carrier_code)), unavailable)
+
+
+def buy_label(shop, order: Order, carrier_code: str, service_code: str) -> Label:
+    """Buy a label at the carrier's current rate for the service; raises :class:`ShippingRefused`.
+
+    The price is quoted again here, never taken from the form.
+    """
+    quote = quote_rates(shop, order, carrier_code)
+    rate = next((r for r in quote.rates if r.service_code == service_code), None)
+    if rate is None:
+        raise ShippingRefused("That shipping service is not available for this order any more.")
+    setup = shop_plugins.for_shop(shop)
+    name, info = _carriers(setup)[carrier_code]
+    outcome = pluginmanager.call(name, "carrier_buy_label", carrier_code=carrier_code, rate=rate,
+                                 parcel=parcel_for(shop, order), settings=setup.settings(name))
+    if not outcome.ok or not isinstance(outcome.value, Label):
+        raise ShippingRefused(f"{info.name} could not sell a label right now; nothing was charged.")
+    return outcome.value
+
+
+def label_shipment_fields(label: Label) -> dict:
+    """The ``Shipment`` label columns for a bought label (carrier and number come from it too)."""
+    return dict(label_id=label.label_id, label_service=label.service_name,
+                label_amount=label.amount, label_currency=label.currency,
+                label_bought_at=utcnow())
+
+
+def can_void(shipment: Shipment) -> bool:
+    """A label can be voided on the day it was bought (UTC), if nothing was scanned yet but its creation."""
+    return (shipment.label_id is not None and shipment.label_voided_at is None
+            and shipment.label_bought_at.date() == utcnow().date()
+            and shipment.status == "pre_transit")
+
+
+def void_label(shop, shipment: Shipment) -> Shipment:
+    """Void the shipment's label with its carrier; raises :class:`ShippingRefused`."""
+    if not can_void(shipment):
+        raise ShippingRefused("Only a label bought today, not yet picked up, can be voided.")
+    setup = shop_plugins.for_shop(shop)
+    name, info = _carriers(setup).get(shipment.carrier_code, (shipment.carrier_code, None))
+    outcome = pluginmanager.call(name, "carrier_void_label", carrier_code=shipment.carrier_code,
+                                 label_id=shipment.label_id,
+                                 tracking_number=shipment.tracking_number,
+                                 settings=setup.settings(name))
+    if not outcome.ok or outcome.value is not True:
+        raise ShippingRefused(f"{shipment.carrier_name} did not void the label; it still stands.")
+    shipment.label_voided_at = shipment.updated_at = utcnow()
+    shipment.save()
+    return shipment

@@ -19,6 +19,8 @@ TEST_CONFIG = {
     "ARGON2_MEMORY_COST": 1024,
     "PAGE_SIZE": 20,
     "WTF_CSRF_ENABLED": False,  # the csrf_app fixture turns it back on
+    "HUEY_IMMEDIATE": True,
+    "PLUGIN_TIME_BUDGET": 0.5,
 }
 
 
@@ -143,3 +145,14 @@ def count_queries():
     yield handler
     logger.removeHandler(handler)
     logger.setLevel(old_level)
+
+
+@pytest.fixture(autouse=True)
+def _plugins_start_afresh():
+    """No plugin rests from an earlier test's timeout; carrier descriptions are asked anew."""
+    from portal import pluginmanager, shop_plugins
+    pluginmanager.forgive_all()
+    shop_plugins.forget_carriers()
+    yield
+    pluginmanager.forgive_all()
+    shop_plugins.forget_carriers()

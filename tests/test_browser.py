@@ -148,7 +148,8 @@ def test_seller_processes_and_ships_and_the_buyer_sees_the_tracking(browser, liv
     expect(seller.get_by_text("Checklist saved.")).to_be_visible()
     seller.get_by_role("button", name="Mark as processed").click()
     expect(seller.get_by_text(f"Order {number} is Processed and ready to ship.")).to_be_visible()
-    seller.get_by_label("Tracking number").fill("BROWSER-000042")
+    seller.get_by_label("Carrier", exact=True).select_option(label="Other carrier (manual tracking)")
+    seller.get_by_label("Tracking number", exact=True).fill("BROWSER-000042")
     seller.get_by_role("button", name="Ship package").click()
     expect(seller.get_by_text(f"Order {number} is Shipped.")).to_be_visible()
     expect(seller.locator(".order-head .badge")).to_have_text("Shipped")
@@ -159,3 +160,35 @@ def test_seller_processes_and_ships_and_the_buyer_sees_the_tracking(browser, liv
     expect(buyer.locator(".order-head .badge")).to_have_text("Shipped")
     expect(buyer.locator("#tracking")).to_contain_text("BROWSER-000042")
     expect(buyer.locator(".timeline")).to_contain_text("Processed → Shipped")
+
+
+def test_open_order_page_picks_up_a_webhook_event_without_reload(app, browser, live_server):
+    from portal.models import Order, Shipment, User
+    from portal.testing import easypost_event, enable, signed_post
+
+    app.config["TRACKING_POLL_SECONDS"] = 1
+    buyer = User.get(User.email == "buyer@example.com")
+    order = (Order.select().where((Order.buyer == buyer.id) & (Order.status == "shipped"))
+             .order_by(Order.id).first())
+    shipment = Shipment.get(Shipment.order == order.id)
+    enable(order.shop, "easypost")
+
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    log_in(page, live_server)
+    page.goto(f"{live_server}/orders/{order.number}")
+    expect(page.locator("#order-status")).to_have_text("Shipped")
+    page.evaluate("window.notReloaded = true")
+
+    event = easypost_event(shipment.tracking_number, [
+        ("out_for_delivery", "Out for delivery"), ("delivered", "Delivered, in the mailbox")],
+        event_id="evt_browser")
+    response = signed_post(app.test_client(), "easypost", order.shop, event)
+    assert response.status_code == 200, response.json
+
+    expect(page.locator("#tracking")).to_contain_text("Delivered, in the mailbox", timeout=10_000)
+    expect(page.locator("#order-status")).to_have_text("Delivered")
+    assert page.evaluate("window.notReloaded === true"), "the block should refresh in place"
+    assert errors == []

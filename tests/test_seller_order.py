@@ -6,6 +6,8 @@ import re
 import pytest
 
 from portal.models import Order, OrderEvent, OrderLine, Shipment, ShipmentLine, Variant
+from portal.shipping import quote_rates
+from portal.testing import enable
 from tests.factories import make_order, make_variant
 
 SELLER = "seller@example.com"
@@ -289,3 +291,42 @@ def test_seller_home_is_the_dashboard(client, auth, seller, shop):
     response = auth.login(SELLER)
     assert response.headers["Location"] == "/seller/"
     assert re.search(r"Seller Center", client.get("/seller/").get_data(as_text=True))
+
+
+def test_ship_form_detects_the_carrier_from_the_number(client, auth, order, shop, seller):
+    enable(shop, "ups")
+    auth.login(SELLER)
+    tick_all(client, order)
+    post(client, order, "process")
+    page = client.get(f"/seller/orders/{order.number}").get_data(as_text=True)
+    assert re.search(r'<option (selected )?value="">Detect from the tracking number</option>', page)
+    response = post(client, order, "ship", carrier="", tracking_number="1Z999AA10123456784")
+    assert response.status_code == 303
+    shipment = Shipment.get(Shipment.order == order.id)
+    assert (shipment.carrier_code, shipment.tracking_number) == ("ups", "1Z999AA10123456784")
+    assert "ups.com" in shipment.tracking_url
+    nearly = make_order(order.buyer, shop, status="processed")
+    refused = post(client, nearly, "ship", carrier="ups", tracking_number="1Z999AA10123456785")
+    assert refused.status_code == 422 and Shipment.select().count() == 1
+
+
+def test_buy_a_label_ships_and_opens_the_printable_label(client, auth, order, shop, seller):
+    enable(shop, "demo")
+    auth.login(SELLER)
+    tick_all(client, order)
+    post(client, order, "process")
+    page = client.get(f"/seller/orders/{order.number}").get_data(as_text=True)
+    assert "Or buy a label" in page and "Demo Ground" in page and "Demo Express" in page
+    refused = post(client, order, "label")  # no service chosen
+    assert refused.status_code == 422 and "Choose a shipping service." in refused.get_data(as_text=True)
+    stale = post(client, order, "label", rate="demo:express", version=fresh(order).version - 1)
+    assert stale.status_code == 409 and Shipment.select().count() == 0  # nothing bought
+    response = post(client, order, "label", rate="demo:express")
+    assert response.status_code == 303
+    shipment = Shipment.get(Shipment.order == order.id)
+    assert response.headers["Location"] == f"/seller/shipments/{shipment.id}/label"
+    express = next(r for r in quote_rates(shop, fresh(order)).rates if r.service_code == "express")
+    assert shipment.label_service == "Demo Express" and shipment.label_amount == express.amount
+    assert fresh(order).status == "shipped"
+    label_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert shipment.tracking_number in label_page and "<svg" in label_page

@@ -9,6 +9,7 @@ import pytest
 
 from portal.models import Order, OrderLine, Shipment, utcnow
 from portal.orders.lifecycle import Status
+from portal.testing import enable
 from tests.factories import make_order, make_shipment, make_user
 
 SELLER = "seller@example.com"
@@ -222,6 +223,7 @@ def upload(client, text: str):
 
 
 def test_bulk_shipping_ships_good_rows_and_explains_bad_ones(client, auth, buyer, shop, shop2):
+    enable(shop, "ups")  # a blank carrier is detected from the number
     ready = [make_order(buyer, shop, status="processed") for _ in range(2)]
     pending = make_order(buyer, shop)
     delivered = make_order(buyer, shop, status="delivered")
@@ -230,7 +232,7 @@ def test_bulk_shipping_ships_good_rows_and_explains_bad_ones(client, auth, buyer
     text = "\n".join([
         "order_number,carrier,tracking_number",
         f"{ready[0].number},manual,PKG-100001",
-        f"{ready[1].number.lower().replace('-', '')},,PKG-100002",
+        f"{ready[1].number.lower().replace('-', '')},,1Z999AA10123456784",
         f"{pending.number},manual,PKG-100003",
         f"{delivered.number},manual,PKG-100004",
         f"{theirs.number},manual,PKG-100005",
@@ -252,7 +254,8 @@ def test_bulk_shipping_ships_good_rows_and_explains_bad_ones(client, auth, buyer
     assert [Order.get_by_id(o.id).status for o in ready] == ["shipped", "shipped"]
     assert [Order.get_by_id(o.id).status for o in (pending, delivered, theirs)] == \
         ["pending", "delivered", "processed"]
-    assert sorted(s.tracking_number for s in Shipment.select()) == ["PKG-100001", "PKG-100002"]
+    assert sorted((s.carrier_code, s.tracking_number) for s in Shipment.select()) == [
+        ("manual", "PKG-100001"), ("ups", "1Z999AA10123456784")]
 
 
 def test_bulk_shipping_refuses_unreadable_files_without_changing_anything(client, auth, buyer,

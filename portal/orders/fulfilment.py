@@ -7,7 +7,7 @@ is raised and nothing is written. Rule breaks raise :class:`FulfilmentError`
 with a message for the seller.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from peewee import Case
 
@@ -67,6 +67,7 @@ class Package:
     carrier_name: str
     tracking_number: str
     tracking_url: str = ""
+    label: dict = field(default_factory=dict)  # Shipment label columns, when one was bought
 
 
 def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipment:
@@ -99,7 +100,7 @@ def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipme
         shipment = Shipment.create(
             order=order.id, carrier_code=package.carrier_code, carrier_name=package.carrier_name,
             tracking_number=package.tracking_number, tracking_url=package.tracking_url,
-            shipped_at=now, estimated_delivery=order.estimated_delivery)
+            shipped_at=now, estimated_delivery=order.estimated_delivery, **package.label)
         ShipmentLine.insert_many(
             [{"shipment": shipment.id, "order_line": k, "quantity": q} for k, q in wanted.items()]
         ).execute()

@@ -129,5 +129,8 @@ def transition(order: Order, target: Status, *, actor: User | None = None,
     message = f"{current.label} → {target.label}" + (f": {reason}" if reason else "")
     with database.atomic():
         update_order(order, version=version, status=target.value)
-        return record(order, "status_changed", message, actor=actor, actor_role=actor_role,
-                      before=current.value, after=target.value, at=order.updated_at)
+        event = record(order, "status_changed", message, actor=actor, actor_role=actor_role,
+                       before=current.value, after=target.value, at=order.updated_at)
+    from portal import order_events  # plugins hear of it after the write
+    order_events.status_changed(order, current.value, target.value, actor_role, reason)
+    return event

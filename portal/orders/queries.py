@@ -5,6 +5,7 @@ person's orders; the views never build order queries of their own. Each list
 costs a fixed number of queries, whatever the number of rows.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -169,6 +170,13 @@ def order_detail(order: Order, *, internal: bool = False) -> OrderDetail:
                 .order_by(OrderEvent.created_at.desc(), OrderEvent.id.desc()))
     if not internal:
         timeline = timeline.where(OrderEvent.internal == False)  # noqa: E712 (SQL)
+    return OrderDetail(order=order, lines=lines, timeline=list(timeline),
+                       shipments=shipments_with_tracking(order))
+
+
+def shipments_with_tracking(order: Order) -> list[Shipment]:
+    """The order's parcels, each with ``.tracking`` (its events, newest first) and
+    ``.contents`` ((order line, quantity) pairs): three queries at most."""
     shipments = list(Shipment.select().where(Shipment.order == order.id)
                      .order_by(Shipment.shipped_at, Shipment.id))
     by_id = {s.id: s for s in shipments}
@@ -180,8 +188,30 @@ def order_detail(order: Order, *, internal: bool = False) -> OrderDetail:
                   .order_by(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
         for event in events:
             by_id[event.shipment_id].tracking.append(event)
-        line_by_id = {line.id: line for line in lines}
-        for item in ShipmentLine.select().where(ShipmentLine.shipment.in_(list(by_id))):
-            by_id[item.shipment_id].contents.append((line_by_id.get(item.order_line_id),
-                                                     item.quantity))
-    return OrderDetail(order=order, lines=lines, timeline=list(timeline), shipments=shipments)
+        contents = (ShipmentLine.select(ShipmentLine, OrderLine).join(OrderLine)
+                    .where(ShipmentLine.shipment.in_(list(by_id))).order_by(ShipmentLine.id))
+        for item in contents:
+            by_id[item.shipment_id].contents.append((item.order_line, item.quantity))
+    return shipments
+
+
+def tracking_version(order: Order) -> tuple[str, datetime]:
+    """An ETag and a Last-Modified time for the order's tracking block (1 query).
+
+    They change whenever anything the block shows changes: the order's status
+    or estimate, a parcel's status, estimate or label, or a new event.
+    """
+    rows = (Shipment.select(Shipment.id, Shipment.status, Shipment.estimated_delivery,
+                            Shipment.updated_at, Shipment.shipped_at, Shipment.label_voided_at,
+                            fn.COUNT(TrackingEvent.id), fn.MAX(TrackingEvent.id))
+            .join(TrackingEvent, JOIN.LEFT_OUTER)
+            .where(Shipment.order == order.id)
+            .group_by(Shipment.id).order_by(Shipment.id).tuples())
+    rows = list(rows)
+    text = repr((order.status, order.estimated_delivery, order.version, rows))
+    modified = max([order.updated_at] + [_as_time(r[3] or r[4]) for r in rows])
+    return hashlib.sha1(text.encode()).hexdigest()[:20], modified
+
+
+def _as_time(value) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

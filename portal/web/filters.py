@@ -7,6 +7,7 @@ from babel import Locale
 from babel.dates import format_skeleton, format_time, get_timezone
 from flask import Flask, current_app
 
+from portal.hooktypes import TrackingStatus
 from portal.money import format_money
 from portal.orders.lifecycle import PaymentStatus, Status
 
@@ -61,7 +62,14 @@ def payment_label(value: str) -> str:
     return PaymentStatus(value).label
 
 
+def tracking_label(value: str) -> str:
+    try:
+        return TrackingStatus(value).label
+    except ValueError:  # a status stored before statuses were normalised
+        return value.replace("_", " ").capitalize()
+
+
 def init_app(app: Flask) -> None:
-    for fn in (money, when, day, address_lines, status_label, payment_label):
+    for fn in (money, when, day, address_lines, status_label, payment_label, tracking_label):
         app.add_template_filter(fn)
     app.jinja_env.globals["Status"] = Status

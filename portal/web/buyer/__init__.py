@@ -1,7 +1,11 @@
 """The buyer's Orders section: the order history and one order."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user, login_required
+from werkzeug.http import is_resource_modified
+
+from portal import shipping
 
 from portal.models import utcnow
 from portal.orders import queries
@@ -50,4 +54,35 @@ def order_detail(number: str):
     order = queries.order_for_buyer(current_user.id, number)
     if order is None:
         abort(404)
-    return render_template("buyer/order_detail.html", detail=queries.order_detail(order))
+    detail = queries.order_detail(order)
+    return render_template("buyer/order_detail.html", detail=detail,
+                           links=shipping.tracking_links(order.shop_id, detail.shipments))
+
+
+@bp.get("/orders/<number>/tracking")
+@login_required
+def order_tracking(number: str):
+    """The tracking block alone, for the open order page's polling.
+
+    Unchanged since the browser's copy (ETag / Last-Modified), it is a bodiless
+    304; a plain request goes to the order page.
+    """
+    order = queries.order_for_buyer(current_user.id, number)
+    if order is None:
+        abort(404)
+    if not wants_fragment():
+        return redirect(url_for(".order_detail", number=order.number, _anchor="tracking"), 303)
+    etag, modified = queries.tracking_version(order)
+    if is_resource_modified(request.environ, etag=etag, last_modified=modified):
+        shipments = queries.shipments_with_tracking(order)
+        response = make_response(render_template(
+            "buyer/_tracking.html", order=order, detail={"shipments": shipments},
+            links=shipping.tracking_links(order.shop_id, shipments), oob=True))
+    else:
+        response = make_response("", 304)
+    response.set_etag(etag)
+    response.last_modified = modified
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.vary.add("HX-Request")
+    return response

@@ -3,7 +3,7 @@ ship, line edits) are named ``<what>-<line id>`` and read by the views."""
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
@@ -71,6 +71,13 @@ class ShipForm(VersionedForm):
     carrier = SelectField("Carrier")
     tracking_number = StringField("Tracking number", filters=[_strip],
                                   validators=[DataRequired("Enter the tracking number.")])
+
+
+class LabelForm(VersionedForm):
+    """Buy a label at one of the quoted rates; its value is ``carrier:service``."""
+
+    rate = RadioField("Service", validators=[InputRequired("Choose a shipping service.")],
+                      validate_choice=False)
 
 
 class AddressForm(VersionedForm):

@@ -10,11 +10,13 @@ from portal.models import utcnow
 from portal.orders import editing, fulfilment, management
 from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused, allowed_targets
 from portal.orders.queries import order_detail
-from portal.shipping import carriers_for_shop, check_tracking_number
+from portal.money import format_money
+from portal.shipping import (ShippingRefused, buy_label, carriers_for_shop, check_tracking_number,
+                             label_shipment_fields, quote_rates)
 from portal.web.access import current_shop, seller_required
 from portal.web.seller import bp
-from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, NoteForm, ShipForm,
-                                     VersionedForm, options)
+from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, LabelForm, NoteForm,
+                                     ShipForm, VersionedForm, options)
 
 REFUSED = (StaleOrder, TransitionRefused, fulfilment.FulfilmentError)
 
@@ -28,7 +30,18 @@ def _order_or_404(number: str):
 
 def _ship_form(order, formdata=None) -> ShipForm:
     form = ShipForm(formdata=formdata, version=order.version)
-    form.carrier.choices = options((c.code, c.name) for c in carriers_for_shop(current_shop()))
+    form.carrier.choices = options([("", "Detect from the tracking number")] + [
+        (c.code, c.name) for c in carriers_for_shop(current_shop())])
+    return form
+
+
+def _label_form(order, quote, formdata=None) -> LabelForm:
+    form = LabelForm(formdata=formdata, version=order.version)
+    form.rate.choices = options(
+        (f"{r.carrier_code}:{r.service_code}",
+         f"{r.service_name} · {format_money(r.amount, r.currency)}"
+         + (f" · {r.days} day{'s' if r.days != 1 else ''}" if r.days else ""))
+        for r in quote.rates)
     return form
 
 
@@ -38,7 +51,10 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, **for
     detail = order_detail(order, internal=True)
     version = {"version": order.version}
     address = editing.address_of(order)
+    quote = quote_rates(shop, order) if order.status == Status.PROCESSED else None
     context = {
+        "quote": quote,
+        "label_form": _label_form(order, quote) if quote else None,
         "checklist_form": ChecklistForm(formdata=None, address_verified=order.address_verified,
                                         **version),
         "process_form": VersionedForm(formdata=None, **version),
@@ -121,7 +137,8 @@ def ship(number: str):
     form = _ship_form(order, request.form)
     if not form.validate_on_submit():
         return render_order(order, status=422, ship_form=form)
-    check = check_tracking_number(current_shop(), form.carrier.data, form.tracking_number.data)
+    check = check_tracking_number(current_shop(), form.carrier.data or None,
+                                  form.tracking_number.data)
     if not check.valid:
         form.tracking_number.errors.append(check.message)
         return render_order(order, status=422, ship_form=form)
@@ -140,6 +157,43 @@ def ship(number: str):
     if order.status == Status.SHIPPED:
         return _done(order, f"Order {order.number} is Shipped.")
     return _done(order, "Package shipped. The rest of the order is still to ship.")
+
+
+@bp.post("/orders/<number>/label")
+@seller_required
+def label(number: str):
+    """Buy a label for everything left to ship, at the rate quoted now; then print it."""
+    order, shop = _order_or_404(number), current_shop()
+    quote = quote_rates(shop, order)
+    form = _label_form(order, quote, request.form)
+    if not form.validate_on_submit():
+        return render_order(order, status=422, label_form=form)
+    if order.status != Status.PROCESSED or order.version != form.expected_version:
+        # Checked before paying for a label the order could then not use.
+        return _refused(order, StaleOrder(order.number) if order.status == Status.PROCESSED
+                        else fulfilment.FulfilmentError(
+                            f"Order {order.number} is {Status(order.status).label}: "
+                            "only Processed orders can ship."))
+    carrier_code, _, service_code = form.rate.data.partition(":")
+    try:
+        bought = buy_label(shop, order, carrier_code, service_code)
+    except ShippingRefused as exc:
+        form.rate.errors.append(str(exc))
+        return render_order(order, status=422, label_form=form)
+    name = next((c.name for c in carriers_for_shop(shop) if c.code == carrier_code), carrier_code)
+    package = fulfilment.Package(fulfilment.remaining(order), bought.carrier_code, name,
+                                 bought.tracking_number, bought.tracking_url,
+                                 label_shipment_fields(bought))
+    try:
+        shipment = fulfilment.ship(order, package, version=form.expected_version,
+                                   actor=current_user)
+    except REFUSED as exc:
+        return _refused(order, fulfilment.FulfilmentError(
+            f"{exc} The label {bought.tracking_number} was bought but not used; "
+            "void it from the carrier's dashboard today."))
+    flash(f"Label bought: {name}, tracking {bought.tracking_number}. Print it and stick it on.",
+          "success")
+    return redirect(url_for("shipments.label", shipment_id=shipment.id), code=303)
 
 
 @bp.post("/orders/<number>/address")

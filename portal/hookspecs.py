@@ -1,0 +1,316 @@
+"""The hook specifications: every way a plugin can extend the portal.
+
+This module is the reference; ``docs/plugins.md`` explains it with examples.
+A plugin implements any of these functions, decorated with ``portal.hookimpl``,
+with the same name and any subset of the arguments (so a new argument added
+here never breaks an old plugin). The portal calls hooks with keyword
+arguments only, one plugin at a time, with a time budget: a plugin that
+raises or takes too long is logged and shown as unavailable, never crashes
+the page. ``settings`` is always the plugin's own settings for the shop, as
+its settings form validated them (a dict, empty when it has no form).
+
+Hooks aimed at one carrier or payment method receive its code and return
+``None`` for codes the plugin does not own.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("portal")
+hookimpl = pluggy.HookimplMarker("portal")  # re-exported as ``portal.hookimpl``
+
+
+# -------------------------------------------------------------------------
+# Every plugin
+# -------------------------------------------------------------------------
+
+@hookspec(firstresult=True)
+def plugin_settings_form(plugin_name):
+    """The WTForms form class for the plugin's per-shop settings.
+
+    Called when a seller opens ``/seller/plugins`` and when they save the
+    plugin's settings. The validated ``form.data`` is stored for the shop and
+    passed as ``settings`` to every other hook of the plugin.
+
+    Stops at first non-None result.
+
+    :param plugin_name: the name the plugin is registered under (its entry point name).
+    :returns: a ``wtforms.Form`` subclass (not an instance), or ``None`` for a
+        plugin without settings.
+    """
+
+
+# -------------------------------------------------------------------------
+# Carriers
+# -------------------------------------------------------------------------
+
+@hookspec
+def carrier_info():
+    """Describe the carrier this plugin brings.
+
+    Called to list carriers: the ship form's carrier list, auto-detection,
+    ``/seller/plugins``, ``flask --app portal plugins``.
+
+    :returns: a :class:`portal.hooktypes.CarrierInfo` (code, name, how tracking
+        arrives, whether it sells labels), or ``None`` if the plugin is no carrier.
+    """
+
+
+@hookspec(firstresult=True)
+def carrier_validate_tracking_number(carrier_code, tracking_number, settings):
+    """Say whether a tracking number is one of this carrier's (format and check digit).
+
+    Called when a seller ships with a tracking number, once per enabled
+    carrier when they leave the carrier blank (auto-detection).
+
+    Stops at first non-None result.
+
+    :param carrier_code: the carrier asked about.
+    :param tracking_number: as typed, already upper case without spaces.
+    :param settings: the plugin's settings for the shop.
+    :returns: a :class:`portal.hooktypes.TrackingNumberCheck` (``valid`` false
+        with a ``message`` the seller sees), or ``None`` for another carrier's code.
+    """
+
+
+@hookspec(firstresult=True)
+def carrier_tracking_url(carrier_code, tracking_number, settings):
+    """The public page where anyone can follow this parcel on the carrier's site.
+
+    Called when the buyer's tracking block is drawn.
+
+    Stops at first non-None result.
+
+    :param carrier_code: the shipment's carrier.
+    :param tracking_number: the shipment's tracking number.
+    :param settings: the plugin's settings for the shop.
+    :returns: an absolute ``https://`` URL, ``""`` when the carrier has no public
+        page, or ``None`` for another carrier's code.
+    """
+
+
+@hookspec(firstresult=True)
+def carrier_rates(carrier_code, parcel, settings):
+    """Quote what shipping a parcel costs, one rate per service.
+
+    Called for the checkout's shipping options and for "buy a label" on the
+    seller's ship form.
+
+    Stops at first non-None result.
+
+    :param carrier_code: the carrier asked for rates.
+    :param parcel: a :class:`portal.hooktypes.Parcel` (from, to, weight, currency).
+    :param settings: the plugin's settings for the shop.
+    :returns: a list of :class:`portal.hooktypes.Rate` (empty when the carrier
+        cannot take the parcel), or ``None`` for another carrier's code.
+    """
+
+
+@hookspec(firstresult=True)
+def carrier_buy_label(carrier_code, rate, parcel, settings):
+    """Buy a shipping label for a parcel at a quoted rate.
+
+    Called when the seller chooses "buy a label". The carrier assigns the
+    tracking number.
+
+    Stops at first non-None result.
+
+    :param carrier_code: the carrier selling the label.
+    :param rate: the :class:`portal.hooktypes.Rate` the seller picked.
+    :param parcel: the :class:`portal.hooktypes.Parcel` being shipped.
+    :param settings: the plugin's settings for the shop.
+    :returns: a :class:`portal.hooktypes.Label`, or ``None`` for another carrier's code.
+    """
+
+
+@hookspec(firstresult=True)
+def carrier_void_label(carrier_code, label_id, tracking_number, settings):
+    """Cancel a label bought today and get its price back.
+
+    Called when the seller voids a label (the portal allows it on the day
+    the label was bought).
+
+    Stops at first non-None result.
+
+    :param carrier_code: the carrier that sold the label.
+    :param label_id: the carrier's id of the label.
+    :param tracking_number: the label's tracking number.
+    :param settings: the plugin's settings for the shop.
+    :returns: ``True`` when the carrier voided it, ``False`` when it refused,
+        ``None`` for another carrier's code.
+    """
+
+
+@hookspec(firstresult=True)
+def carrier_track(carrier_code, query, settings, now):
+    """Fetch the news about a parcel from a carrier that the portal polls.
+
+    Called by the background worker (every minute) for each undelivered
+    shipment of a carrier whose ``CarrierInfo.tracking`` is ``"polling"``.
+    Return every scan you know of: scans the portal has stored already (same
+    ``external_id``) are skipped.
+
+    Stops at first non-None result.
+
+    :param carrier_code: the shipment's carrier.
+    :param query: a :class:`portal.hooktypes.TrackingQuery` (tracking number,
+        when it shipped, how many scans the portal has, the latest one's time).
+    :param settings: the plugin's settings for the shop.
+    :param now: the current time (naive UTC), so that tests can move it.
+    :returns: a :class:`portal.hooktypes.TrackingReport`, or ``None`` for
+        another carrier's code.
+    """
+
+
+@hookspec(firstresult=True)
+def carrier_parse_webhook(carrier_code, request, settings):
+    """Verify a carrier's push and turn it into tracking news.
+
+    Called for each ``POST /webhooks/carriers/<code>?shop=<slug>``. Verify the
+    signature with ``request.secret`` (in constant time) and refuse a stale
+    push before reading anything else. A refusal is data: return
+    ``WebhookResult(accepted=False, status=4xx, message=...)`` and the portal
+    answers that status and stores nothing.
+
+    Stops at first non-None result.
+
+    :param carrier_code: the ``<code>`` of the URL.
+    :param request: a :class:`portal.hooktypes.WebhookRequest` (lower-case
+        headers, raw body, the shop's webhook secret, when it arrived).
+    :param settings: the plugin's settings for the shop.
+    :returns: a :class:`portal.hooktypes.WebhookResult` whose ``reports`` name
+        parcels by tracking number, or ``None`` for another carrier's code.
+    """
+
+
+# -------------------------------------------------------------------------
+# Payment methods
+# -------------------------------------------------------------------------
+
+@hookspec
+def payment_methods(shop_id, currency, amount, settings):
+    """Offer ways to pay for a checkout, each with its fee.
+
+    Called when the checkout's payment step is drawn.
+
+    :param shop_id: the shop being paid.
+    :param currency: the order's ISO currency code.
+    :param amount: what is due before the fee, in minor units.
+    :param settings: the plugin's settings for the shop.
+    :returns: a list of :class:`portal.hooktypes.PaymentOption` (may be empty).
+    """
+
+
+@hookspec(firstresult=True)
+def payment_authorise(method_code, amount, currency, token, idempotency_key, settings):
+    """Reserve the money for an order.
+
+    Called once when the buyer places an order. The ``idempotency_key`` is
+    the same if the buyer double-clicks: charge once.
+
+    Stops at first non-None result.
+
+    :param method_code: the payment method chosen.
+    :param amount: the total including the fee, in minor units.
+    :param currency: ISO currency code.
+    :param token: the gateway's one-time token for the buyer's card or wallet
+        (never a card number).
+    :param idempotency_key: unique per checkout attempt.
+    :param settings: the plugin's settings for the shop.
+    :returns: a :class:`portal.hooktypes.PaymentResult` (a decline is
+        ``succeeded=False``), or ``None`` for another method's code.
+    """
+
+
+@hookspec(firstresult=True)
+def payment_capture(method_code, reference, amount, currency, settings):
+    """Take money that was authorised.
+
+    Called when the order ships (or at once for methods that capture on
+    authorisation).
+
+    Stops at first non-None result.
+
+    :param method_code: the order's payment method.
+    :param reference: the reference ``payment_authorise`` returned.
+    :param amount: minor units to capture.
+    :param currency: ISO currency code.
+    :param settings: the plugin's settings for the shop.
+    :returns: a :class:`portal.hooktypes.PaymentResult`, or ``None`` for another method's code.
+    """
+
+
+@hookspec(firstresult=True)
+def payment_refund(method_code, reference, amount, currency, settings):
+    """Give money back, fully or in part.
+
+    Called when the seller refunds, cancels a paid order, or a return is received.
+
+    Stops at first non-None result.
+
+    :param method_code: the order's payment method.
+    :param reference: the payment's reference.
+    :param amount: minor units to refund.
+    :param currency: ISO currency code.
+    :param settings: the plugin's settings for the shop.
+    :returns: a :class:`portal.hooktypes.PaymentResult`, or ``None`` for another method's code.
+    """
+
+
+# -------------------------------------------------------------------------
+# Coupons
+# -------------------------------------------------------------------------
+
+@hookspec
+def coupon_kinds():
+    """The kinds of discount the plugin brings (percentage, fixed, bundle, ...).
+
+    Called when a seller creates a coupon.
+
+    :returns: a list of :class:`portal.hooktypes.CouponKind`.
+    """
+
+
+@hookspec
+def coupon_discounts(cart, coupons, settings):
+    """Work out the discounts the buyer's coupons give on a cart.
+
+    Called whenever the cart's totals are drawn, and once more when the order
+    is placed.
+
+    :param cart: a :class:`portal.hooktypes.Cart`.
+    :param coupons: the :class:`portal.hooktypes.Coupon` codes the buyer entered
+        that are valid now (dates and usage limits already checked).
+    :param settings: the plugin's settings for the shop.
+    :returns: a list of :class:`portal.hooktypes.Discount` for the coupons of
+        kinds this plugin brings (empty for others).
+    """
+
+
+# -------------------------------------------------------------------------
+# Order events
+# -------------------------------------------------------------------------
+
+@hookspec
+def order_status_changed(change):
+    """Be told that an order moved to another status (for notifications, exports).
+
+    Called after the change is committed, for plugins enabled by the order's
+    shop. The return value is ignored.
+
+    :param change: a :class:`portal.hooktypes.OrderChange`.
+    """
+
+
+@hookspec
+def order_tracking_updated(order_number, shop_id, tracking_number, status, updates):
+    """Be told that a parcel of an order has new tracking scans.
+
+    Called after the scans are stored, for plugins enabled by the order's
+    shop. The return value is ignored.
+
+    :param order_number: the order's number.
+    :param shop_id: the order's shop.
+    :param tracking_number: the parcel's tracking number.
+    :param status: the parcel's :class:`portal.hooktypes.TrackingStatus` now.
+    :param updates: the new :class:`portal.hooktypes.TrackingUpdate` scans.
+    """

@@ -1,0 +1,19 @@
+"""``/webhooks/carriers/<code>``: carriers push tracking news here (no session, no CSRF:
+the carrier's HMAC signature is the proof, checked by its plugin)."""
+
+from flask import Blueprint, jsonify, request
+
+from portal import carrier_webhooks
+from portal.extensions import csrf
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+csrf.exempt(bp)
+
+
+@bp.post("/carriers/<code>")
+def carrier_push(code: str):
+    if (request.content_length or 0) > carrier_webhooks.MAX_BODY:
+        return jsonify(message="The body is too large.", new_events=0), 413
+    answer = carrier_webhooks.receive(code, request.args.get("shop", ""), dict(request.headers),
+                                      request.get_data(cache=False))
+    return jsonify(message=answer.message, new_events=answer.new_events), answer.status
