@@ -1,7 +1,12 @@
 import re
+from datetime import datetime, timedelta
 
+import portal.demo
+from portal.demo import seed
+from portal.demo.orders import ORDER_TABLES, Clock
 from portal.models import Order, OrderEvent, Shipment, Shop, User
 from portal.orders.lifecycle import Status
+from tests.conftest import empty_tables
 
 
 def test_seed_demo_creates_every_status_for_both_demo_buyers(app, runner):
@@ -58,3 +63,28 @@ def test_seed_demo_refuses_to_seed_twice_unless_reset(app, runner):
 def test_init_db_is_safe_to_run_again(app, runner):
     assert runner.invoke(args=["init-db"]).exit_code == 0
     assert runner.invoke(args=["init-db"]).exit_code == 0
+
+
+def test_orders_made_in_a_background_process_are_the_ones_made_inline(app, monkeypatch):
+    monkeypatch.setattr(portal.demo, "CHUNK", 7)  # several chunks through the queue
+    now = datetime(2026, 3, 1, 12, 30)
+
+    def order_rows():
+        return [list(model.select().order_by(model.id).tuples()) for model in ORDER_TABLES]
+
+    seed(40, now=now, in_background=True)
+    made_in_background = order_rows()
+    empty_tables()
+    seed(40, now=now, in_background=False)
+    assert order_rows() == made_in_background
+    assert len(made_in_background[0]) == 40
+
+
+def test_demo_clock_writes_times_as_sqlite_stores_them_and_never_in_the_future():
+    now = datetime(2026, 3, 1, 12, 30, 15, 250000)
+    clock = Clock(now)
+    hour, rest = clock.before(2.5)
+    assert clock.hours[hour] + rest == str(now - timedelta(days=2.5))
+    assert clock.text(hour + 5, rest) == str(now - timedelta(days=2.5) + timedelta(hours=5))
+    assert clock.text(hour + 60, rest) == clock.now_text == str(now)
+    assert clock.passed(hour + 59, rest) and not clock.passed(hour + 61, rest)
