@@ -49,6 +49,9 @@ def test_demo_logins_work_and_buyers_stay_apart(app, runner, client, auth):
     for seller in ("seller@example.com", "seller2@example.com"):
         assert auth.login(seller, "seller-demo").status_code == 303
         auth.logout()
+    # The generated people can log in too (the login form refuses .test addresses).
+    assert auth.login("buyer3@example.com", "buyer-demo").status_code == 303
+    assert client.get("/orders").status_code == 200
 
 
 def test_seed_demo_refuses_to_seed_twice_unless_reset(app, runner):

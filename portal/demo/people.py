@@ -38,9 +38,9 @@ def make_people(n_orders: int, now: datetime) -> People:
     n_extra_shops = max(3, min(100, n_orders // 10_000)) - len(demo_sellers)
     n_buyers = max(0, min(100_000, n_orders // 10) - 2)
     first = next_id(User)
-    rows = [(first + i, f"seller{i + 3}@example.test", f"Seller {i + 3}", "seller",
+    rows = [(first + i, f"seller{i + 3}@example.com", f"Seller {i + 3}", "seller",
              hashes["seller-demo"], now) for i in range(n_extra_shops)]
-    rows += [(first + n_extra_shops + i, f"buyer{i + 3}@example.test", f"Buyer {i + 3}",
+    rows += [(first + n_extra_shops + i, f"buyer{i + 3}@example.com", f"Buyer {i + 3}",
               "buyer", hashes["buyer-demo"], now) for i in range(n_buyers)]
     insert_rows(User, ["id", "email", "name", "role", "password_hash", "created_at"], rows)
     reset_sequences(User)
