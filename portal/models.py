@@ -103,8 +103,9 @@ class Address(BaseModel):
 
 class Order(BaseModel):
     number = CharField(max_length=16, unique=True)
-    shop = ForeignKeyField(Shop, backref="orders")
-    buyer = ForeignKeyField(User, backref="orders")
+    # No single-column indexes on shop and buyer: the indexes below start with them.
+    shop = ForeignKeyField(Shop, backref="orders", index=False)
+    buyer = ForeignKeyField(User, backref="orders", index=False)
     status = CharField(max_length=12, default="pending")
     payment_status = CharField(max_length=20, default="authorised")
     payment_method = CharField(max_length=80, default="")  # e.g. "Visa •••• 4242"
@@ -136,9 +137,11 @@ class Order(BaseModel):
     class Meta:
         table_name = "orders"
         # One index per list filter, ending in the keyset (placed_at, id) so
-        # that any page of any tab is an index range scan.
+        # that any page of any tab is an index range scan. The buyer's also
+        # carries what the spending summary adds up, so that summary reads the
+        # index alone: at 1,000 orders a year, 1,000 table lookups cost 7 ms.
         indexes = (
-            (("buyer", "placed_at", "id"), False),
+            (("buyer", "placed_at", "id", "status", "shop", "currency", "total"), False),
             (("buyer", "status", "placed_at", "id"), False),
             (("shop", "placed_at", "id"), False),
             (("shop", "status", "placed_at", "id"), False),
@@ -198,7 +201,8 @@ class ShipmentLine(BaseModel):
 
 
 class TrackingEvent(BaseModel):
-    shipment = ForeignKeyField(Shipment, backref="events", on_delete="CASCADE")
+    shipment = ForeignKeyField(Shipment, backref="events", on_delete="CASCADE",
+                               index=False)  # the indexes below start with it
     occurred_at = DateTimeField()
     status = CharField(max_length=24)
     description = CharField(max_length=300)
@@ -216,7 +220,8 @@ class TrackingEvent(BaseModel):
 class OrderEvent(BaseModel):
     """One entry of an order's timeline: who did what, when, from what to what."""
 
-    order = ForeignKeyField(Order, backref="events", on_delete="CASCADE")
+    order = ForeignKeyField(Order, backref="events", on_delete="CASCADE",
+                            index=False)  # the index below starts with it
     created_at = DateTimeField(default=utcnow)
     actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
     actor_role = CharField(max_length=10, default="system")  # buyer, seller, system

@@ -1,7 +1,12 @@
 import re
+from datetime import datetime, timedelta
 
+import portal.demo
+from portal.demo import seed
+from portal.demo.orders import ORDER_TABLES, Clock
 from portal.models import Order, OrderEvent, Shipment, Shop, User
 from portal.orders.lifecycle import Status
+from tests.conftest import empty_tables
 
 
 def test_seed_demo_creates_every_status_for_both_demo_buyers(app, runner):
@@ -44,6 +49,9 @@ def test_demo_logins_work_and_buyers_stay_apart(app, runner, client, auth):
     for seller in ("seller@example.com", "seller2@example.com"):
         assert auth.login(seller, "seller-demo").status_code == 303
         auth.logout()
+    # The generated people can log in too (the login form refuses .test addresses).
+    assert auth.login("buyer3@example.com", "buyer-demo").status_code == 303
+    assert client.get("/orders").status_code == 200
 
 
 def test_seed_demo_refuses_to_seed_twice_unless_reset(app, runner):
@@ -58,3 +66,46 @@ def test_seed_demo_refuses_to_seed_twice_unless_reset(app, runner):
 def test_init_db_is_safe_to_run_again(app, runner):
     assert runner.invoke(args=["init-db"]).exit_code == 0
     assert runner.invoke(args=["init-db"]).exit_code == 0
+
+
+def test_orders_made_in_a_background_process_are_the_ones_made_inline(app, monkeypatch):
+    monkeypatch.setattr(portal.demo, "CHUNK", 7)  # several chunks through the queue
+    now = datetime(2026, 3, 1, 12, 30)
+
+    def order_rows():
+        return [list(model.select().order_by(model.id).tuples()) for model in ORDER_TABLES]
+
+    with app.app_context():  # demo passwords are hashed with the app's settings
+        seed(40, now=now, in_background=True)
+        made_in_background = order_rows()
+        empty_tables()
+        seed(40, now=now, in_background=False)
+    assert order_rows() == made_in_background
+    assert len(made_in_background[0]) == 40
+
+
+def test_demo_clock_writes_times_as_sqlite_stores_them_and_never_in_the_future():
+    now = datetime(2026, 3, 1, 12, 30, 15, 250000)
+    clock = Clock(now)
+    hour, rest = clock.before(2.5)
+    assert clock.hours[hour] + rest == str(now - timedelta(days=2.5))
+    assert clock.text(hour + 5, rest) == str(now - timedelta(days=2.5) + timedelta(hours=5))
+    assert clock.text(hour + 60, rest) == clock.now_text == str(now)
+    assert clock.passed(hour + 59, rest) and not clock.passed(hour + 61, rest)
+
+
+def test_demo_orders_are_as_far_fulfilled_as_their_status_says(app, runner):
+    from portal.models import OrderLine, PluginConfig, ShipmentLine
+    assert runner.invoke(args=["seed-demo", "--orders", "150"]).exit_code == 0
+    for order in Order.select():
+        lines = list(OrderLine.select().where(OrderLine.order == order.id))
+        ticked = order.status in ("processed", "shipped", "delivered", "returned")
+        shipped = order.status in ("shipped", "delivered", "returned")
+        assert order.address_verified is ticked and all(l.picked is ticked for l in lines)
+        assert order.shipped_count == (order.item_count if shipped else 0)
+        assert all(l.shipped_quantity == (l.quantity if shipped else 0) for l in lines)
+        packed = {(c.order_line_id, c.quantity) for c in ShipmentLine.select().join(Shipment)
+                  .where(Shipment.order == order.id)}
+        assert packed == ({(l.id, l.quantity) for l in lines} if shipped else set())
+    # Every demo shop ships with the demo carrier, so `make run` shows live tracking.
+    assert PluginConfig.select().where(PluginConfig.plugin == "demo").count() == Shop.select().count()

@@ -1,0 +1,144 @@
+"""Demo data: shops, products, buyers and orders in every status, with timelines.
+
+``flask --app portal seed-demo [--orders N]`` fills an empty database. The demo
+logins are fixed (README.md lists them); larger ``--orders`` values add more
+shops (up to 100) and buyers (up to 100,000) so benchmarks see realistic spreads.
+``people`` makes the users, ``shops`` the catalogues, ``orders`` the order rows;
+this module stores them: bulk inserts with explicit ids, a chunk of orders at a
+time, a million orders in well under a minute on two cores (bench/seed.py).
+"""
+
+import gc
+import marshal
+import multiprocessing
+import random
+import traceback
+from contextlib import contextmanager
+from datetime import datetime
+from queue import Empty
+
+import click
+from flask.cli import with_appcontext
+
+from portal.bulk import bulk_load, insert_rows, reset_sequences
+from portal.db import create_schema, database
+from portal.demo.orders import COLUMNS, ORDER_TABLES, OrderMaker
+from portal.demo.people import DEMO_LOGINS, make_people
+from portal.demo.shops import make_shops
+from portal.models import ALL_MODELS, User, utcnow
+
+CHUNK = 10_000  # orders per transaction, and per progress step
+IN_BACKGROUND_FROM = 20_000  # orders; below that a second process is not worth starting
+
+
+def seed(n_orders: int, *, seed_value: int = 2026, now: datetime | None = None,
+         progress=None, in_background: bool | None = None) -> None:
+    """Fill an empty database with demo data; ``progress(k)`` is told of each chunk.
+
+    With ``in_background`` (the default from 20,000 orders) a second process
+    makes the rows while this one stores them; the data is the same either way.
+    """
+    rng, now = random.Random(seed_value), now or utcnow()
+    with database.atomic():
+        people = make_people(n_orders, now)
+        maker = OrderMaker(rng, now, people, make_shops(people.seller_ids, rng))
+    if in_background is None:
+        in_background = n_orders >= IN_BACKGROUND_FROM
+    spans = [(start, min(n_orders, start + CHUNK)) for start in range(0, n_orders, CHUNK)]
+    chunks = (_made_in_background(maker, spans) if in_background
+              else (maker.chunk(*span) for span in spans))
+    with _no_cycle_collection(), bulk_load(*ORDER_TABLES):
+        for (start, stop), rows in zip(spans, chunks):
+            with database.atomic():
+                for model, model_rows in rows.items():
+                    insert_rows(model, COLUMNS[model], model_rows)
+            if progress:
+                progress(stop - start)
+    reset_sequences(*ORDER_TABLES)
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Millions of new tuples would start the cycle collector thousands of times
+    for nothing: none of them can be part of a cycle."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _made_in_background(maker: OrderMaker, spans: list[tuple[int, int]]):
+    """Yield ``maker.chunk(*span)`` for each span, made by a forked child process.
+
+    On two cores, building rows in Python and storing them then run side by
+    side. One child makes every chunk in turn, so the random choices, and the
+    data, are those the maker would have made here. Chunks travel as marshal
+    data: the fastest format for plain tuples, and they never leave the machine.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=4)
+    child = context.Process(target=_make_chunks, args=(maker, spans, queue), daemon=True)
+    child.start()
+    try:
+        for _ in spans:
+            while True:
+                try:
+                    item = queue.get(timeout=1)
+                    break
+                except Empty:
+                    if not child.is_alive():
+                        raise RuntimeError("The demo data process stopped unexpectedly.")
+            if isinstance(item, str):
+                raise RuntimeError(f"The demo data process failed:\n{item}")
+            yield dict(zip(ORDER_TABLES, marshal.loads(item)))
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _make_chunks(maker: OrderMaker, spans, queue) -> None:
+    try:
+        for span in spans:
+            rows = maker.chunk(*span)
+            queue.put(marshal.dumps([rows[model] for model in ORDER_TABLES]))
+    except BaseException:
+        queue.put(traceback.format_exc())
+
+
+def print_logins() -> None:
+    click.echo("Demo logins:")
+    for email, password, _, role in DEMO_LOGINS:
+        click.echo(f"  {role:<7} {email:<22} password: {password}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--orders", "n_orders", default=300, show_default=True, type=click.IntRange(1),
+              help="How many orders to create.")
+@click.option("--reset", is_flag=True, help="Drop every table first.")
+def seed_demo_command(n_orders: int, reset: bool):
+    """Fill the database with demo shops, buyers and orders in every status."""
+    with database.connection_context():
+        if reset:
+            database.drop_tables(ALL_MODELS, safe=True)
+        create_schema()
+        if User.select().where(User.email == DEMO_LOGINS[0][0]).exists():
+            raise click.ClickException(
+                "Demo data is already there. Run again with --reset to start over.")
+        started = datetime.now()
+        with click.progressbar(length=n_orders, label="Creating orders") as bar:
+            seed(n_orders, progress=bar.update)
+        seconds = (datetime.now() - started).total_seconds()
+        click.echo(f"Created {n_orders:,} orders in {seconds:.1f} s "
+                   f"({n_orders / max(seconds, 1e-6):,.0f} orders/s) in {database.obj.database}.")
+
+
+@click.command("demo-logins")
+@with_appcontext
+def demo_logins_command():
+    """Print the demo logins."""
+    print_logins()
