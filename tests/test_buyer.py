@@ -173,6 +173,18 @@ def test_spending_summary_counts_kept_orders_this_month_and_year(client, auth, b
                      ("Harbour &amp; Pine", "$5.00")]
 
 
+def test_spending_lists_the_top_five_shops_and_sums_the_rest(client, auth, buyer, seller):
+    now = utcnow()
+    for k in range(7):
+        make_order(buyer, make_shop(seller, f"Shop {k}"), status="delivered", placed_at=now,
+                   products=(("A", 1000 * (k + 1), 1),))
+    auth.login()
+    html = client.get("/orders").get_data(as_text=True)
+    shops = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">([^<]+)</td></tr>", html)
+    assert shops == [("Shop 6", "$70.00"), ("Shop 5", "$60.00"), ("Shop 4", "$50.00"),
+                     ("Shop 3", "$40.00"), ("Shop 2", "$30.00"), ("2 other shops", "$30.00")]
+
+
 def test_order_detail_shows_everything_about_the_order(client, auth, buyer, shop):
     order = make_order(buyer, shop, status="shipped", shipping=499,
                        products=(("Linen shirt", 3900, 2), ("Wool beanie", 2400, 1)))

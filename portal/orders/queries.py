@@ -119,10 +119,17 @@ class Spending:
     month: dict[str, int] = field(default_factory=dict)  # currency -> minor units
     year: dict[str, int] = field(default_factory=dict)
     shops: list[tuple[str, str, int]] = field(default_factory=list)  # name, currency, year
+    # The rest beyond the top shops, so a phone shows a short table: how many
+    # shops, and their year's total per currency.
+    other_shops: int = 0
+    others: dict[str, int] = field(default_factory=dict)
 
 
-def spending_summary(buyer_id: int, today: date) -> Spending:
-    """Add up the buyer's kept orders (not Cancelled or Returned): one query."""
+def spending_summary(buyer_id: int, today: date, top: int = 5) -> Spending:
+    """Add up the buyer's kept orders (not Cancelled or Returned): one query.
+
+    The ``top`` shops by this year's spending are listed; the others are summed.
+    """
     year_start = datetime(today.year, 1, 1)
     month_start = datetime(today.year, today.month, 1)
     in_month = Case(None, [(Order.placed_at >= month_start, Order.total)], 0)
@@ -138,7 +145,11 @@ def spending_summary(buyer_id: int, today: date) -> Spending:
     for shop_name, currency, year_total, month_total in rows:
         summary.year[currency] = summary.year.get(currency, 0) + int(year_total)
         summary.month[currency] = summary.month.get(currency, 0) + int(month_total)
-        summary.shops.append((shop_name, currency, int(year_total)))
+        if len(summary.shops) < top:
+            summary.shops.append((shop_name, currency, int(year_total)))
+        else:
+            summary.other_shops += 1
+            summary.others[currency] = summary.others.get(currency, 0) + int(year_total)
     return summary
 
 

