@@ -1,4 +1,4 @@
-"""The database: one peewee handle, opened per request, configured from a URL.
+"""The database: one peewee handle, a connection per request, configured from a URL.
 
 SQLite (the default) runs in WAL mode with a busy timeout so that the web
 server and background workers can share the file; PostgreSQL is selected with
@@ -22,12 +22,20 @@ SQLITE_PRAGMAS = {
 }
 
 
+# Connections are pooled: a request takes one and gives it back, so the pragmas
+# run once per connection, not per request, and SQLite's page cache stays warm.
+POOL = {"max_connections": 32, "stale_timeout": 300}
+
+
 def open_database(url: str):
     """Return a peewee database for ``url`` (not yet connected)."""
-    if url.startswith("sqlite"):
-        return connect(url, pragmas=SQLITE_PRAGMAS)
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("sqlite:"):
+        # A pooled connection may serve a later request on another thread (never
+        # two at once), so sqlite3's same-thread check does not apply.
+        return connect("sqlite+pool:" + url.removeprefix("sqlite:"), pragmas=SQLITE_PRAGMAS,
+                       check_same_thread=False, **POOL)
+    if url.startswith(("postgres://", "postgresql://")):
+        return connect("postgresql+pool://" + url.split("://", 1)[1], **POOL)
     return connect(url)
 
 
