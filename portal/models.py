@@ -235,6 +235,27 @@ class OrderEvent(BaseModel):
         indexes = ((("order", "created_at"), False),)
 
 
+class OrderRequest(BaseModel):
+    """Something the buyer asked of the seller about an order: a cancellation, a new
+    address, a modification (size, colour, quantity) or a return. Open until the
+    seller approves or refuses it; an approved return ends when the parcel is back."""
+
+    order = ForeignKeyField(Order, backref="requests", on_delete="CASCADE", index=True)
+    shop = ForeignKeyField(Shop, on_delete="CASCADE")  # kept here so a shop's open ones are one index range
+    kind = CharField(max_length=20)  # cancellation, address_change, modification, return
+    status = CharField(max_length=12, default="open")  # open, approved, refused, completed
+    reason = CharField(max_length=500, default="")
+    details = TextField(default="{}")  # JSON: the new address, or the line changes
+    created_by = ForeignKeyField(User, on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    decided_at = DateTimeField(null=True)
+    response = CharField(max_length=500, default="")
+
+    class Meta:
+        indexes = ((("shop", "status", "created_at"), False),)
+
+
 class PluginConfig(BaseModel):
     """A plugin as one shop set it up: off until the shop turns it on (as in Saleor)."""
 
@@ -262,4 +283,5 @@ class WebhookReceipt(BaseModel):
 
 
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
-              Shipment, ShipmentLine, TrackingEvent, OrderEvent, PluginConfig, WebhookReceipt]
+              Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
+              WebhookReceipt]

@@ -19,7 +19,7 @@ def test_dashboard_counts_delayed_and_chart(client, auth, buyer, shop, shop2):
     stats = dict((label, int(n)) for n, label in
                  re.findall(r'<span class="stat-n">(\d+)</span> <span>(\w+)</span>', html))
     assert stats == {"Pending": 2, "Processed": 0, "Shipped": 0, "Delivered": 1,
-                     "Cancelled": 1, "Returned": 0, "Delayed": 1}
+                     "Cancelled": 1, "Returned": 0, "Delayed": 1, "Requests": 0}
     assert late.number in html.split("Delayed orders")[1].split("Last 30 days")[0]
     assert "3 orders · $108.00 revenue" in html  # 39 + 30 + 39; cancelled not counted
     assert html.count('<rect ') == 30

@@ -10,14 +10,16 @@ from datetime import date, datetime, timedelta
 
 from peewee import fn
 
-from portal.models import Order, OrderLine, Shipment, Shop, User
+from portal.models import Order, OrderLine, OrderRequest, Shipment, Shop, User
 from portal.money import to_decimal
 from portal.orders.lifecycle import Status
 from portal.orders.numbers import normalise
 from portal.orders.queries import Page, keyset_page
 
 DELAYED = "delayed"
-TABS = [("", "All")] + [(s.value, s.label) for s in Status] + [(DELAYED, "Delayed")]
+REQUESTS = "requests"  # orders with a buyer request the seller has to act on
+TABS = [("", "All")] + [(s.value, s.label) for s in Status] + [(DELAYED, "Delayed"),
+                                                                (REQUESTS, "Requests")]
 SORTS = {  # name: (label, column, descending)
     "newest": ("Newest first", Order.placed_at, True),
     "oldest": ("Oldest first", Order.placed_at, False),
@@ -51,6 +53,12 @@ def is_delayed(order: Order, shop: Shop, now: datetime) -> bool:
         and order.estimated_delivery < now.date()
 
 
+def requests_needing_action(shop: Shop):
+    """The shop's requests to decide (open) or to finish (an approved return to receive)."""
+    return OrderRequest.select().where((OrderRequest.shop == shop.id)
+                                       & OrderRequest.status.in_(["open", "approved"]))
+
+
 def search_clause(text: str):
     """Match by order number (prefix), buyer e-mail or name, product, tracking number."""
     text = text.strip()
@@ -73,6 +81,9 @@ def filtered(shop: Shop, filters: Filters, now: datetime, *columns):
              .where(Order.shop == shop.id))
     if filters.status == DELAYED:
         query = query.where(delayed_clause(shop, now))
+    elif filters.status == REQUESTS:
+        query = query.where(Order.id.in_(
+            requests_needing_action(shop).select(OrderRequest.order)))
     elif filters.status:
         query = query.where(Order.status == filters.status)
     if filters.q:
@@ -92,13 +103,15 @@ def shop_orders(shop: Shop, filters: Filters, now: datetime, *, before: str | No
 
 
 def status_counts(shop: Shop, now: datetime) -> dict[str, int]:
-    """Orders per status tab, "delayed" and "all": two index-only queries."""
+    """Orders per status tab, "delayed", "requests" and "all": three index-only queries."""
     counts = {status.value: 0 for status in Status}
     counts.update(Order.select(Order.status, fn.COUNT(Order.id))
                   .where(Order.shop == shop.id).group_by(Order.status).tuples())
     counts["all"] = sum(counts.values())
     counts[DELAYED] = (Order.select(fn.COUNT(Order.id))
                        .where((Order.shop == shop.id) & delayed_clause(shop, now)).scalar())
+    counts[REQUESTS] = (requests_needing_action(shop)
+                        .select(fn.COUNT(fn.DISTINCT(OrderRequest.order))).scalar())
     return counts
 
 
@@ -176,6 +189,14 @@ def daily_figures(shop: Shop, today: date, days: int = 30) -> list[DayFigures]:
         n, revenue = found.get(d.isoformat(), (0, 0))
         result.append(DayFigures(d, n, revenue))
     return result
+
+
+def open_requests(shop: Shop, limit: int = 5) -> list[OrderRequest]:
+    """The oldest requests waiting for the seller, with their order and buyer."""
+    return list(requests_needing_action(shop)
+                .select(OrderRequest, Order.id, Order.number, User.id, User.name)
+                .join(Order).switch(OrderRequest).join(User, on=(OrderRequest.created_by == User.id))
+                .order_by(OrderRequest.created_at).limit(limit))
 
 
 def delayed_orders(shop: Shop, now: datetime, limit: int = 5) -> list[Order]:

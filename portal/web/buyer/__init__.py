@@ -54,9 +54,7 @@ def order_detail(number: str):
     order = queries.order_for_buyer(current_user.id, number)
     if order is None:
         abort(404)
-    detail = queries.order_detail(order)
-    return render_template("buyer/order_detail.html", detail=detail,
-                           links=shipping.tracking_links(order.shop_id, detail.shipments))
+    return after_purchase.render_order(order)
 
 
 @bp.get("/orders/<number>/tracking")
@@ -86,3 +84,6 @@ def order_tracking(number: str):
     response.cache_control.no_cache = True
     response.vary.add("HX-Request")
     return response
+
+
+from portal.web.buyer import after_purchase  # noqa: E402 (its views join this blueprint)

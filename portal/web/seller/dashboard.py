@@ -4,6 +4,7 @@ from flask import render_template
 
 from portal.models import utcnow
 from portal.orders import management
+from portal.orders.requests import KINDS
 from portal.web.access import current_shop, seller_required
 from portal.web.seller import bp, chart
 
@@ -16,5 +17,6 @@ def dashboard():
     return render_template(
         "seller/dashboard.html", shop=shop, counts=management.status_counts(shop, now),
         delayed=management.delayed_orders(shop, now), chart=chart.build(days), days=days,
+        open_requests=management.open_requests(shop), kinds=KINDS,
         totals={"orders": sum(d.orders for d in days), "revenue": sum(d.revenue for d in days)},
         tabs=management.TABS)

@@ -12,28 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.addresses import country_choices
 from portal.orders.management import SORTS
-
-
-def options(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms 3.3+ wants select choices."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class VersionedForm(FlaskForm):
-    """Every form that changes an order carries the version it was built from."""
-
-    version = HiddenField(validators=[InputRequired()])
-
-    @property
-    def expected_version(self) -> int:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return -1  # a forged or missing version can only be stale
+from portal.web.forms import AddressForm, VersionedForm, strip, options  # noqa: F401 (re-used)
 
 
 class FilterForm(FlaskForm):
@@ -43,7 +22,7 @@ class FilterForm(FlaskForm):
         csrf = False
 
     status = HiddenField()
-    q = StringField("Search", filters=[_strip], validators=[Optional(), Length(max=100)])
+    q = StringField("Search", filters=[strip], validators=[Optional(), Length(max=100)])
     placed_from = DateField("Placed from", validators=[Optional()])
     placed_to = DateField("Placed to", validators=[Optional()])
     sort = SelectField("Sort", choices=options((k, v[0]) for k, v in SORTS.items()), default="newest")
@@ -69,7 +48,7 @@ class ChecklistForm(VersionedForm):
 
 class ShipForm(VersionedForm):
     carrier = SelectField("Carrier")
-    tracking_number = StringField("Tracking number", filters=[_strip],
+    tracking_number = StringField("Tracking number", filters=[strip],
                                   validators=[DataRequired("Enter the tracking number.")])
 
 
@@ -80,30 +59,21 @@ class LabelForm(VersionedForm):
                       validate_choice=False)
 
 
-class AddressForm(VersionedForm):
-    name = StringField("Recipient", filters=[_strip], validators=[Length(max=120)])
-    line1 = StringField("Street address", filters=[_strip], validators=[Length(max=200)])
-    line2 = StringField("Apartment, suite (optional)", filters=[_strip],
-                        validators=[Length(max=200)])
-    city = StringField("City", filters=[_strip], validators=[Length(max=100)])
-    region = StringField("State / region", filters=[_strip], validators=[Length(max=100)])
-    postal_code = StringField("Postal code", filters=[_strip], validators=[Length(max=20)])
-    country = SelectField("Country")
-    phone = StringField("Phone (optional)", filters=[_strip], validators=[Length(max=32)])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.country.choices = options(country_choices())
-
-
 class CancelForm(VersionedForm):
-    reason = TextAreaField("Reason (the buyer sees it)", filters=[_strip],
+    reason = TextAreaField("Reason (the buyer sees it)", filters=[strip],
                            validators=[DataRequired("Say why the order is cancelled."),
                                        Length(max=300)])
 
 
+class DecisionForm(FlaskForm):
+    """Approve or refuse a buyer's request; a refusal says why."""
+
+    decision = HiddenField()
+    response = TextAreaField("Answer to the buyer", filters=[strip], validators=[Length(max=300)])
+
+
 class NoteForm(FlaskForm):
-    text = TextAreaField("Internal note (only your shop sees it)", filters=[_strip],
+    text = TextAreaField("Internal note (only your shop sees it)", filters=[strip],
                          validators=[DataRequired("Write something in the note first."),
                                      Length(max=500)])
 
@@ -114,14 +84,14 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class SettingsForm(FlaskForm):
-    ship_from_name = StringField("Name or company", filters=[_strip], validators=[Length(max=120)])
-    ship_from_line1 = StringField("Street address", filters=[_strip], validators=[Length(max=200)])
-    ship_from_line2 = StringField("Apartment, suite (optional)", filters=[_strip],
+    ship_from_name = StringField("Name or company", filters=[strip], validators=[Length(max=120)])
+    ship_from_line1 = StringField("Street address", filters=[strip], validators=[Length(max=200)])
+    ship_from_line2 = StringField("Apartment, suite (optional)", filters=[strip],
                                   validators=[Length(max=200)])
-    ship_from_city = StringField("City", filters=[_strip], validators=[Length(max=100)])
-    ship_from_region = StringField("State / region", filters=[_strip],
+    ship_from_city = StringField("City", filters=[strip], validators=[Length(max=100)])
+    ship_from_region = StringField("State / region", filters=[strip],
                                    validators=[Length(max=100)])
-    ship_from_postal_code = StringField("Postal code", filters=[_strip],
+    ship_from_postal_code = StringField("Postal code", filters=[strip],
                                         validators=[Length(max=20)])
     ship_from_country = SelectField("Country")
     handling_days = IntegerField("Handling time (days to ship)", validators=[

@@ -5,9 +5,8 @@ with a 303; a refused change re-renders the page with the reason."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.addresses import check_address
 from portal.models import utcnow
-from portal.orders import editing, fulfilment, management
+from portal.orders import editing, fulfilment, management, requests
 from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused, allowed_targets
 from portal.orders.queries import order_detail
 from portal.money import format_money
@@ -15,8 +14,9 @@ from portal.shipping import (ShippingRefused, buy_label, carriers_for_shop, chec
                              label_shipment_fields, quote_rates)
 from portal.web.access import current_shop, seller_required
 from portal.web.seller import bp
-from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, LabelForm, NoteForm,
-                                     ShipForm, VersionedForm, options)
+from portal.web.forms import checked_address
+from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, DecisionForm,
+                                     LabelForm, NoteForm, ShipForm, VersionedForm, options)
 
 REFUSED = (StaleOrder, TransitionRefused, fulfilment.FulfilmentError)
 
@@ -66,8 +66,11 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, **for
         "note_form": NoteForm(formdata=None),
     }
     context.update(forms)
+    pending_requests = [r for r in requests.requests_of(order) if r.status in requests.NEEDS_SELLER]
     return render_template(
         "seller/order.html", detail=detail, shop=shop, **context, unsaved=unsaved,
+        pending_requests=[(r, requests.describe(r, detail.lines)) for r in pending_requests],
+        kinds=requests.KINDS, decision_form=DecisionForm(formdata=None),
         editable=editing.editable(order), allowed=allowed_targets(order.status),
         checklist_complete=fulfilment.checklist_complete(order, detail.lines),
         choices=editing.variant_choices(detail.lines) if editing.editable(order) else {},
@@ -203,10 +206,8 @@ def address(number: str):
     form = AddressForm()
     if not form.validate_on_submit():
         return render_order(order, status=422, address_form=form)
-    check = check_address({k: form[k].data for k in editing.ADDRESS_COLUMNS})
-    if not check.valid:
-        for key, message in check.errors.items():
-            form[key].errors = [*form[key].errors, message]
+    check = checked_address(form)
+    if check is None:
         return render_order(order, status=422, address_form=form)
     try:
         changed = editing.change_address(order, check, version=form.expected_version,
@@ -268,3 +269,39 @@ def note(number: str):
         return render_order(order, status=422, note_form=form)
     editing.add_note(order, form.text.data, actor=current_user)
     return _done(order, "Note added.")
+
+
+def _request_or_404(order, request_id: int):
+    found = next((r for r in requests.requests_of(order) if r.id == request_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.post("/orders/<number>/requests/<int:request_id>")
+@seller_required
+def decide(number: str, request_id: int):
+    order = _order_or_404(number)
+    found, form = _request_or_404(order, request_id), DecisionForm()
+    if not form.validate_on_submit() or form.decision.data not in ("approve", "refuse"):
+        abort(400, description="Choose to approve or refuse the request.")
+    approve = form.decision.data == "approve"
+    try:
+        requests.decide(found, order, approve=approve, seller=current_user,
+                        response=form.response.data or "")
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, f"{requests.KINDS[found.kind]}: {'approved' if approve else 'refused'}.")
+
+
+@bp.post("/orders/<number>/requests/<int:request_id>/received")
+@seller_required
+def return_received(number: str, request_id: int):
+    order = _order_or_404(number)
+    found, form = _request_or_404(order, request_id), VersionedForm()
+    form.validate_on_submit()
+    try:
+        requests.receive_return(found, order, seller=current_user, version=form.expected_version)
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, f"Order {order.number} is Returned and refunded; the items are back in stock.")

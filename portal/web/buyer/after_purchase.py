@@ -1,0 +1,130 @@
+"""After the purchase: the buyer cancels, changes the address, asks for a
+modification or a return. Each form posts to its own URL under the order and
+comes back to the order page with a 303, or re-renders it with the reason."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal import shipping
+from portal.models import Shop, utcnow
+from portal.orders import editing, fulfilment, queries, requests
+from portal.orders.fulfilment import FulfilmentError
+from portal.orders.lifecycle import StaleOrder, Status
+from portal.web.buyer import bp
+from portal.web.buyer.forms import CancelForm, ModificationForm, ReturnForm
+from portal.web.forms import AddressForm, checked_address
+
+REFUSED = (StaleOrder, FulfilmentError)
+
+
+def _order_or_404(number: str):
+    order = queries.order_for_buyer(current_user.id, number)
+    if order is None:
+        abort(404)
+    return order
+
+
+def render_order(order, *, status: int = 200, **forms):
+    """The order page with the forms that fit the order's state."""
+    detail = queries.order_detail(order)
+    shop, now = order.shop, utcnow()
+    version = {"version": order.version}
+    not_shipped = order.status in (Status.PENDING, Status.PROCESSED) and not order.shipped_count
+    can_modify = requests.can_ask_modification(order, shop, now)
+    can_return = (order.status == Status.DELIVERED
+                  and now.date() <= requests.return_deadline(order, shop))
+    context = {
+        "cancel_form": CancelForm(formdata=None, **version) if not_shipped else None,
+        "address_form": AddressForm(formdata=None, **editing.address_of(order), **version)
+        if not_shipped else None,
+        "modification_form": ModificationForm(formdata=None, **version) if can_modify else None,
+        "return_form": ReturnForm(formdata=None, **version) if can_return else None,
+    }
+    context.update(forms)
+    return render_template(
+        "buyer/order_detail.html", detail=detail, **context,
+        links=shipping.tracking_links(order.shop_id, detail.shipments),
+        requests=requests.requests_of(order), kinds=requests.KINDS,
+        choices=editing.variant_choices(detail.lines) if can_modify else {},
+        modification_deadline=requests.modification_deadline(order, shop),
+        return_deadline=requests.return_deadline(order, shop) if can_return else None), status
+
+
+def _refused(order, exc: Exception):
+    flash(str(exc), "error")
+    fresh = _order_or_404(order.number)
+    return render_order(fresh, status=409 if isinstance(exc, StaleOrder) else 422)
+
+
+def _done(order, message: str):
+    flash(message, "success")
+    return redirect(url_for("buyer.order_detail", number=order.number), code=303)
+
+
+@bp.post("/orders/<number>/cancel")
+@login_required
+def cancel(number: str):
+    order, form = _order_or_404(number), CancelForm()
+    if not form.validate_on_submit():
+        return render_order(order, status=422, cancel_form=form)
+    try:
+        outcome = requests.buyer_cancel(order, buyer=current_user, reason=form.reason.data,
+                                        version=form.expected_version)
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, "Your order is cancelled." if outcome == "cancelled" else
+                 "The shop has already prepared your order; we asked them to cancel it.")
+
+
+@bp.post("/orders/<number>/address")
+@login_required
+def address(number: str):
+    order, form = _order_or_404(number), AddressForm()
+    if not form.validate_on_submit():
+        return render_order(order, status=422, address_form=form)
+    check = checked_address(form)
+    if check is None:
+        return render_order(order, status=422, address_form=form)
+    try:
+        outcome = requests.buyer_change_address(order, check, buyer=current_user,
+                                                version=form.expected_version)
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, "The new address is on your order." if outcome == "changed" else
+                 "We asked the shop to ship to the new address; you will see their answer here.")
+
+
+@bp.post("/orders/<number>/modification")
+@login_required
+def modification(number: str):
+    order, form = _order_or_404(number), ModificationForm()
+    if not form.validate_on_submit():
+        return render_order(order, status=422, modification_form=form)
+    changes = {}
+    for line in fulfilment.lines_of(order):
+        variant, quantity = request.form.get(f"variant-{line.id}"), request.form.get(f"qty-{line.id}")
+        if variant is not None and quantity is not None:
+            if not (variant.isdigit() and quantity.strip().isdigit()):
+                return _refused(order, FulfilmentError(
+                    f"{line.product_name}: choose a size/colour and a whole quantity."))
+            changes[line.id] = (int(variant), int(quantity))
+    try:
+        requests.buyer_modify(order, order.shop, changes, buyer=current_user,
+                              reason=form.reason.data, now=utcnow())
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, "We sent your changes to the shop; you will see their answer here.")
+
+
+@bp.post("/orders/<number>/return")
+@login_required
+def return_order(number: str):
+    order, form = _order_or_404(number), ReturnForm()
+    if not form.validate_on_submit():
+        return render_order(order, status=422, return_form=form)
+    try:
+        requests.buyer_return(order, order.shop, buyer=current_user, reason=form.reason.data,
+                              today=utcnow().date())
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, "Return requested. The shop will tell you how to send it back.")

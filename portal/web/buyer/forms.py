@@ -1,0 +1,21 @@
+"""The buyer's forms after the purchase: cancel, new address, modification, return."""
+
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from portal.web.forms import VersionedForm, strip
+
+
+class CancelForm(VersionedForm):
+    reason = TextAreaField("Why cancel? (optional)", filters=[strip], validators=[Length(max=300)])
+
+
+class ModificationForm(VersionedForm):
+    reason = TextAreaField("Anything the shop should know? (optional)", filters=[strip],
+                           validators=[Length(max=300)])
+
+
+class ReturnForm(VersionedForm):
+    reason = TextAreaField("Why are you returning it?", filters=[strip],
+                           validators=[DataRequired("Tell the shop why you are returning it."),
+                                       Length(max=300)])

@@ -1,0 +1,54 @@
+"""Forms both the buyer's and the seller's pages use."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from portal.addresses import FIELDS, AddressCheck, check_address, country_choices
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3+ wants select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class VersionedForm(FlaskForm):
+    """Every form that changes an order carries the version it was built from."""
+
+    version = HiddenField(validators=[InputRequired()])
+
+    @property
+    def expected_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1  # a forged or missing version can only be stale
+
+
+class AddressForm(VersionedForm):
+    name = StringField("Recipient", filters=[strip], validators=[Length(max=120)])
+    line1 = StringField("Street address", filters=[strip], validators=[Length(max=200)])
+    line2 = StringField("Apartment, suite (optional)", filters=[strip],
+                        validators=[Length(max=200)])
+    city = StringField("City", filters=[strip], validators=[Length(max=100)])
+    region = StringField("State / region", filters=[strip], validators=[Length(max=100)])
+    postal_code = StringField("Postal code", filters=[strip], validators=[Length(max=20)])
+    country = SelectField("Country")
+    phone = StringField("Phone (optional)", filters=[strip], validators=[Length(max=32)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = options(country_choices())
+
+
+def checked_address(form: AddressForm) -> AddressCheck | None:
+    """The form's address checked for its country; None (errors on the fields) if not valid."""
+    check = check_address({key: form[key].data for key in FIELDS})
+    for key, message in check.errors.items():
+        form[key].errors = [*form[key].errors, message]
+    return check if check.valid else None
