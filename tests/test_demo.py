@@ -76,10 +76,10 @@ def test_orders_made_in_a_background_process_are_the_ones_made_inline(app, monke
         return [list(model.select().order_by(model.id).tuples()) for model in ORDER_TABLES]
 
     with app.app_context():  # demo passwords are hashed with the app's settings
-        seed(40, now=now, in_background=True)
+        seed(40, now=now, in_background=True, with_requests=False)
         made_in_background = order_rows()
         empty_tables()
-        seed(40, now=now, in_background=False)
+        seed(40, now=now, in_background=False, with_requests=False)
     assert order_rows() == made_in_background
     assert len(made_in_background[0]) == 40
 
@@ -109,3 +109,11 @@ def test_demo_orders_are_as_far_fulfilled_as_their_status_says(app, runner):
         assert packed == ({(l.id, l.quantity) for l in lines} if shipped else set())
     # Every demo shop ships with the demo carrier, so `make run` shows live tracking.
     assert PluginConfig.select().where(PluginConfig.plugin == "demo").count() == Shop.select().count()
+
+
+def test_demo_seller_has_buyer_requests_waiting(app, runner):
+    from portal.models import OrderRequest
+    assert runner.invoke(args=["seed-demo", "--orders", "60"]).exit_code == 0
+    shop = Shop.select().join(User, on=Shop.owner).where(User.email == "seller@example.com").get()
+    kinds = sorted(r.kind for r in OrderRequest.select().where(OrderRequest.shop == shop.id))
+    assert kinds == ["address_change", "cancellation", "return"]

@@ -25,18 +25,19 @@ from portal.db import create_schema, database
 from portal.demo.orders import COLUMNS, ORDER_TABLES, OrderMaker
 from portal.demo.people import DEMO_LOGINS, make_people
 from portal.demo.shops import make_shops
-from portal.models import ALL_MODELS, User, utcnow
+from portal.models import ALL_MODELS, Order, Shop, User, utcnow
 
 CHUNK = 10_000  # orders per transaction, and per progress step
 IN_BACKGROUND_FROM = 20_000  # orders; below that a second process is not worth starting
 
 
 def seed(n_orders: int, *, seed_value: int = 2026, now: datetime | None = None,
-         progress=None, in_background: bool | None = None) -> None:
+         progress=None, in_background: bool | None = None, with_requests: bool = True) -> None:
     """Fill an empty database with demo data; ``progress(k)`` is told of each chunk.
 
     With ``in_background`` (the default from 20,000 orders) a second process
     makes the rows while this one stores them; the data is the same either way.
+    ``with_requests`` adds a few buyer requests waiting for the demo seller.
     """
     rng, now = random.Random(seed_value), now or utcnow()
     with database.atomic():
@@ -55,6 +56,32 @@ def seed(n_orders: int, *, seed_value: int = 2026, now: datetime | None = None,
             if progress:
                 progress(stop - start)
     reset_sequences(*ORDER_TABLES)
+    if with_requests:
+        with database.atomic():
+            _requests(people)
+
+
+def _requests(people) -> None:
+    """A few buyer requests waiting for the demo seller, so the dashboard has some."""
+    from portal.addresses import AddressCheck
+    from portal.orders import editing, requests
+    bea, ben = (User.get_by_id(i) for i in people.buyer_ids[:2])
+    shop = Shop.get(Shop.owner == people.seller_ids[0])  # seller@example.com's
+    first = {}
+    for o in Order.select().where((Order.shop == shop.id) & Order.buyer.in_([bea.id, ben.id]))\
+            .order_by(Order.id.desc()):
+        first[o.buyer_id, o.status] = o  # the earliest of each, the demo's planned ones
+    processed, delivered = first.get((bea.id, "processed")), first.get((bea.id, "delivered"))
+    if processed:
+        new_address = {**editing.address_of(processed), "line1": "500 Harbor Way"}
+        requests.buyer_change_address(processed, AddressCheck(new_address), buyer=bea,
+                                      version=processed.version)
+    if delivered:
+        requests._open(delivered, "return", bea, "The colour is not what I expected",
+                       details={"lines": [line.id for line in requests.returnable_lines(delivered)]})
+    if (ben.id, "processed") in first:
+        requests.buyer_cancel(first[ben.id, "processed"], buyer=ben, reason="Ordered twice",
+                              version=first[ben.id, "processed"].version)
 
 
 @contextmanager
