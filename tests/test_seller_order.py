@@ -330,3 +330,13 @@ def test_buy_a_label_ships_and_opens_the_printable_label(client, auth, order, sh
     assert fresh(order).status == "shipped"
     label_page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert shipment.tracking_number in label_page and "<svg" in label_page
+
+
+def test_edit_lines_refuses_what_is_not_a_number(client, auth, order, catalogue, seller):
+    auth.login(SELLER)
+    line_a, _ = lines(order)
+    response = post(client, order, "lines", **{f"variant-{line_a.id}": str(catalogue[1].id),
+                                                f"qty-{line_a.id}": "two"})
+    assert response.status_code == 422
+    assert "choose a size/colour and a whole quantity" in response.get_data(as_text=True)
+    assert fresh(order).version == 1

@@ -52,3 +52,22 @@ def checked_address(form: AddressForm) -> AddressCheck | None:
     for key, message in check.errors.items():
         form[key].errors = [*form[key].errors, message]
     return check if check.valid else None
+
+
+def line_changes(formdata, lines) -> dict[int, tuple[int, int]]:
+    """Each line's chosen variant and quantity (inputs ``variant-<id>`` and ``qty-<id>``).
+
+    Raises :class:`~portal.orders.fulfilment.FulfilmentError` for a value that is not
+    a whole number; lines without inputs are left out (unchanged).
+    """
+    from portal.orders.fulfilment import FulfilmentError
+    changes = {}
+    for line in lines:
+        variant, quantity = formdata.get(f"variant-{line.id}"), formdata.get(f"qty-{line.id}")
+        if variant is None or quantity is None:
+            continue
+        if not (variant.isdigit() and quantity.strip().isdigit()):
+            raise FulfilmentError(f"{line.product_name}: choose a size/colour and a whole "
+                                  "quantity.")
+        changes[line.id] = (int(variant), int(quantity))
+    return changes

@@ -12,7 +12,7 @@ from portal.orders.fulfilment import FulfilmentError
 from portal.orders.lifecycle import StaleOrder, Status
 from portal.web.buyer import bp
 from portal.web.buyer.forms import CancelForm, ModificationForm, ReturnForm
-from portal.web.forms import AddressForm, checked_address
+from portal.web.forms import AddressForm, checked_address, line_changes
 
 REFUSED = (StaleOrder, FulfilmentError)
 
@@ -100,15 +100,8 @@ def modification(number: str):
     order, form = _order_or_404(number), ModificationForm()
     if not form.validate_on_submit():
         return render_order(order, status=422, modification_form=form)
-    changes = {}
-    for line in fulfilment.lines_of(order):
-        variant, quantity = request.form.get(f"variant-{line.id}"), request.form.get(f"qty-{line.id}")
-        if variant is not None and quantity is not None:
-            if not (variant.isdigit() and quantity.strip().isdigit()):
-                return _refused(order, FulfilmentError(
-                    f"{line.product_name}: choose a size/colour and a whole quantity."))
-            changes[line.id] = (int(variant), int(quantity))
     try:
+        changes = line_changes(request.form, fulfilment.lines_of(order))
         requests.buyer_modify(order, order.shop, changes, buyer=current_user,
                               reason=form.reason.data, now=utcnow())
     except REFUSED as exc:

@@ -14,7 +14,7 @@ from portal.shipping import (ShippingRefused, buy_label, carriers_for_shop, chec
                              label_shipment_fields, quote_rates)
 from portal.web.access import current_shop, seller_required
 from portal.web.seller import bp
-from portal.web.forms import checked_address
+from portal.web.forms import checked_address, line_changes
 from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, DecisionForm,
                                      LabelForm, NoteForm, ShipForm, VersionedForm, options)
 
@@ -223,15 +223,8 @@ def lines(number: str):
     order, form = _order_or_404(number), VersionedForm()
     form.validate_on_submit()
     changes = {}
-    for line in fulfilment.lines_of(order):
-        variant, quantity = request.form.get(f"variant-{line.id}"), request.form.get(f"qty-{line.id}")
-        if variant is None or quantity is None:
-            continue
-        if not (variant.isdigit() and quantity.strip().isdigit()):
-            return _refused(order, fulfilment.FulfilmentError(
-                f"{line.product_name}: choose a size/colour and a whole quantity."))
-        changes[line.id] = (int(variant), int(quantity))
     try:
+        changes = line_changes(request.form, fulfilment.lines_of(order))
         changed = editing.change_lines(order, changes, version=form.expected_version,
                                        actor=current_user)
     except REFUSED as exc:
