@@ -6,7 +6,7 @@ point ``pytest11``), so a plugin's tests can simply ask for:
 - ``portal_app``: the portal on a temporary SQLite database (or on
   ``PORTAL_TEST_DATABASE_URL``), background tasks run at once, CSRF off;
 - ``portal_client``: a test client of that app;
-- ``portal_shop``: a seller's shop (the seller logs in with ``seller@example.test``
+- ``portal_shop``: a seller's shop (the seller logs in with ``seller@example.com``
   and :data:`PASSWORD`);
 - ``enable_plugin(shop, name, **settings)``: turn a plugin on for a shop, with settings;
 - ``shipped_order(shop, carrier_code, tracking_number)``: a Shipped order with one parcel;
@@ -41,7 +41,7 @@ TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "portal-testing", "WTF_CSRF_ENABLE
                "PLUGIN_TIME_BUDGET": 1.0}
 
 
-def make_seller_shop(email: str = "seller@example.test", name: str = "Test Shop") -> Shop:
+def make_seller_shop(email: str = "seller@example.com", name: str = "Test Shop") -> Shop:
     seller = User.create(email=email, name="Test Seller", role="seller",
                          password_hash=password_hash())
     return Shop.create(owner=seller, name=name, slug=name.lower().replace(" ", "-"))
@@ -52,8 +52,8 @@ def make_shipped_order(shop: Shop, carrier_code: str, tracking_number: str, *,
     """A Shipped order of ``shop`` with one parcel; returns the parcel (``.order`` is the order)."""
     from portal.orders.numbers import new_order_number
     if buyer is None:
-        buyer = User.get_or_none(User.email == "buyer@example.test") or User.create(
-            email="buyer@example.test", name="Test Buyer", password_hash=password_hash())
+        buyer = User.get_or_none(User.email == "buyer@example.com") or User.create(
+            email="buyer@example.com", name="Test Buyer", password_hash=password_hash())
     now = utcnow()
     order = Order.create(
         number=new_order_number(), shop=shop, buyer=buyer, status="shipped", currency="USD",

@@ -5,6 +5,7 @@ import time
 
 from portal import shipping
 from portal.models import Order, TrackingEvent
+from portal.testing import PASSWORD
 from portal_carrier_example import sign
 
 GOOD = "SP1234567895"  # 1+2+...+9 = 45 -> check digit 5
@@ -26,8 +27,10 @@ def test_the_portal_finds_the_plugin(portal_client, portal_shop, enable_plugin):
     from portal import pluginmanager
     assert "swiftpost" in pluginmanager.plugin_names()
     assert "swiftpost" not in [c.code for c in shipping.carriers_for_shop(portal_shop)]  # off until on
-    html = portal_client.get("/seller/plugins/")  # (not logged in: login page)
-    assert html.status_code == 302
+    assert portal_client.get("/seller/plugins/").status_code == 302  # not logged in yet
+    portal_client.post("/login", data={"email": portal_shop.owner.email, "password": PASSWORD})
+    page = portal_client.get("/seller/plugins/").get_data(as_text=True)
+    assert "Swift Post" in page  # listed for the seller to turn on
     enable_plugin(portal_shop, "swiftpost")
     assert "swiftpost" in [c.code for c in shipping.carriers_for_shop(portal_shop)]
 
