@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from portal import pluginmanager, shop_plugins
 from portal.hooktypes import CarrierInfo, Label, Parcel, Rate, TrackingNumberCheck
+from portal.db import database
 from portal.models import Order, Shipment, utcnow
+from portal.orders.fulfilment import unship
 
 __all__ = ["CarrierInfo", "TrackingNumberCheck", "carriers_for_shop", "check_tracking_number",
            "tracking_links", "quote_rates", "buy_label", "void_label", "ShippingRefused"]
@@ -164,8 +166,9 @@ def can_void(shipment: Shipment) -> bool:
             and shipment.status == "pre_transit")
 
 
-def void_label(shop, shipment: Shipment) -> Shipment:
-    """Void the shipment's label with its carrier; raises :class:`ShippingRefused`."""
+def void_label(shop, shipment: Shipment, *, actor=None) -> Shipment:
+    """Void the shipment's label with its carrier, and take the package out of its
+    order (its items are to ship again); raises :class:`ShippingRefused`."""
     if not can_void(shipment):
         raise ShippingRefused("Only a label bought today, not yet picked up, can be voided.")
     setup = shop_plugins.for_shop(shop)
@@ -176,6 +179,8 @@ def void_label(shop, shipment: Shipment) -> Shipment:
                                  settings=setup.settings(name))
     if not outcome.ok or outcome.value is not True:
         raise ShippingRefused(f"{shipment.carrier_name} did not void the label; it still stands.")
-    shipment.label_voided_at = shipment.updated_at = utcnow()
-    shipment.save()
+    with database.atomic():
+        shipment.label_voided_at = shipment.updated_at = utcnow()
+        shipment.save()
+        unship(Order.get_by_id(shipment.order_id), shipment, actor=actor)
     return shipment

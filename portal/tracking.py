@@ -125,7 +125,8 @@ def poll_shipments(now: datetime | None = None, limit: int = 500) -> int:
                      .where(Shipment.carrier_code.in_(list(polling))
                             & Shipment.status.not_in(FINAL)
                             & Shipment.label_voided_at.is_null()
-                            & (Order.status == Status.SHIPPED.value))
+                            # Shipped, or Processed with packages on their way (split)
+                            & Order.status.in_([Status.SHIPPED.value, Status.PROCESSED.value]))
                      .order_by(Shipment.id).limit(limit).objects())
     known = {}  # shipment id -> (number of events, latest time)
     if shipments:

@@ -6,7 +6,7 @@ import pytest
 
 from portal import shipping
 from portal.orders import fulfilment
-from portal.models import Shipment, utcnow
+from portal.models import Order, OrderLine, Shipment, utcnow
 from portal.testing import enable
 from tests.factories import make_order, make_shop, make_user
 
@@ -55,6 +55,13 @@ def test_a_label_is_voided_within_the_day_only(client, auth, labelled):
     assert Shipment.get_by_id(labelled.id).label_voided_at is not None
     html = client.get(f"/seller/shipments/{labelled.id}/label").get_data(as_text=True)
     assert "VOID" in html and "Void this label" not in html
+    # The package is out of the order again: Processed, everything to ship once more.
+    order = Order.get_by_id(labelled.order_id)
+    assert order.status == "processed" and order.shipped_count == 0
+    assert all(line.shipped_quantity == 0 for line in OrderLine.select())
+    page = client.get(f"/seller/orders/{order.number}").get_data(as_text=True)
+    assert "Ship package" in page and "Label voided" in page
+    assert "label voided: 1 item to ship again" in page
 
 
 def test_yesterdays_label_cannot_be_voided(shop, labelled):

@@ -10,7 +10,8 @@ from tests.factories import make_order
 ALLOWED = {
     (Status.PENDING, Status.PROCESSED), (Status.PENDING, Status.CANCELLED),
     (Status.PROCESSED, Status.SHIPPED), (Status.PROCESSED, Status.CANCELLED),
-    (Status.SHIPPED, Status.DELIVERED), (Status.DELIVERED, Status.RETURNED),
+    (Status.SHIPPED, Status.DELIVERED), (Status.SHIPPED, Status.PROCESSED),
+    (Status.DELIVERED, Status.RETURNED),
 }
 ALL_PAIRS = list(itertools.product(Status, Status))
 

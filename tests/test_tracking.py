@@ -153,3 +153,16 @@ def test_a_plugin_the_shop_did_not_enable_hears_nothing(buyer, shop, register_pl
     listener = register_plugin(Listener(), "listener")
     transition(make_order(buyer, shop), Status.PROCESSED)
     assert listener.changes == []
+
+
+def test_a_package_of_a_partly_shipped_order_is_polled_too(app, buyer, shop):
+    enable(shop, "demo", minutes_per_step=1)
+    shipment = make_shipped_order(shop, "demo", "DP0000000077", buyer=buyer)
+    # The order still has an item to ship: Processed, "Partially shipped".
+    Order.update(status="processed", item_count=2, shipped_count=1) \
+        .where(Order.id == shipment.order_id).execute()
+    assert Order.get_by_id(shipment.order_id).partially_shipped
+    Shipment.update(shipped_at=utcnow() - timedelta(minutes=5)).execute()
+    assert tracking.poll_shipments(now=utcnow()) == 1
+    # Its parcel moves on; the order stays Processed until its last package ships.
+    assert Order.get_by_id(shipment.order_id).status == "processed"

@@ -118,6 +118,25 @@ def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipme
     return shipment
 
 
+def unship(order: Order, shipment: Shipment, *, actor: User | None,
+           reason: str = "label voided") -> None:
+    """Take a package back out of the order (its label was voided before pickup):
+    its items are to ship again, and a Shipped order is Processed once more."""
+    contents = list(ShipmentLine.select().where(ShipmentLine.shipment == shipment.id))
+    count = sum(item.quantity for item in contents)
+    with database.atomic():
+        for item in contents:
+            OrderLine.update(shipped_quantity=OrderLine.shipped_quantity - item.quantity) \
+                .where(OrderLine.id == item.order_line_id).execute()
+        ShipmentLine.delete().where(ShipmentLine.shipment == shipment.id).execute()
+        if order.status == Status.SHIPPED:
+            transition(order, Status.PROCESSED, actor=actor, actor_role="seller", reason=reason)
+        update_order(order, shipped_count=max(order.shipped_count - count, 0))
+        record(order, "unshipped", f"Package {shipment.tracking_number} {reason}: "
+               f"{count} item{'s' if count != 1 else ''} to ship again", actor=actor,
+               actor_role="seller")
+
+
 def mark_delivered(order: Order, *, version: int, actor: User) -> None:
     """Shipped → Delivered by the seller's word (carriers do it from tracking)."""
     with database.atomic():

@@ -43,7 +43,8 @@ class PaymentStatus(StrEnum):
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.PROCESSED, Status.CANCELLED}),
     Status.PROCESSED: frozenset({Status.SHIPPED, Status.CANCELLED}),
-    Status.SHIPPED: frozenset({Status.DELIVERED}),
+    # Back to Processed only when the label of the last package is voided before pickup.
+    Status.SHIPPED: frozenset({Status.DELIVERED, Status.PROCESSED}),
     # A return runs beside a Delivered order and ends it in Returned.
     Status.DELIVERED: frozenset({Status.RETURNED}),
     Status.CANCELLED: frozenset(),

@@ -58,8 +58,9 @@ def label(shipment_id: int):
 def void(shipment_id: int):
     shipment = _shipment(shipment_id)
     try:
-        shipping.void_label(current_shop(), shipment)
-        flash("The label is void; its price will be refunded by the carrier.", "success")
+        shipping.void_label(current_shop(), shipment, actor=current_user)
+        flash("The label is void and its price will be refunded by the carrier; "
+              "the items are back on the order's ship list.", "success")
     except shipping.ShippingRefused as refused:
         flash(str(refused), "error")
     return redirect(url_for(".label", shipment_id=shipment.id), 303)
