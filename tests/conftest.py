@@ -120,16 +120,16 @@ def auth(client):
 
 
 class QueryCounter(logging.Handler):
-    """Counts the SQL statements peewee runs (it logs each one at DEBUG)."""
+    """Collects the SQL statements peewee runs: it logs each as (sql, params) at DEBUG."""
 
     def __init__(self):
         super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
+        self.statements: list[tuple[str, list]] = []
 
     def emit(self, record):
-        sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
-        if re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE)", sql, re.I):
-            self.statements.append(sql)
+        if isinstance(record.msg, tuple) and re.match(
+                r"\s*(SELECT|INSERT|UPDATE|DELETE)", record.msg[0], re.I):
+            self.statements.append(record.msg)
 
     def __len__(self):
         return len(self.statements)

@@ -4,7 +4,6 @@ At a million orders a table scan, or a table lookup per order of a busy buyer,
 is what blows the 5 ms budget (bench/buyer_pages.py); the plans show it at any size.
 """
 
-import logging
 from datetime import date
 
 import pytest
@@ -14,29 +13,12 @@ from portal.orders import queries
 from portal.orders.lifecycle import Status
 
 
-@pytest.fixture
-def statements():
-    captured = []
-
-    class Capture(logging.Handler):
-        def emit(self, record):
-            captured.append(record.msg)
-
-    logger, handler = logging.getLogger("peewee"), Capture()
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    yield captured
-    logger.removeHandler(handler)
-    logger.setLevel(old_level)
-
-
 def plan(sql_and_params) -> str:
     sql, params = sql_and_params
     return " | ".join(row[3] for row in database.execute_sql(f"EXPLAIN QUERY PLAN {sql}", params))
 
 
-def test_orders_page_queries_use_the_buyer_indexes(app, buyer, statements):
+def test_orders_page_queries_use_the_buyer_indexes(app, buyer, count_queries):
     if not is_sqlite():
         pytest.skip("SQLite's query plans")
     page = queries.buyer_orders(buyer.id)
@@ -44,7 +26,7 @@ def test_orders_page_queries_use_the_buyer_indexes(app, buyer, statements):
     queries.buyer_status_counts(buyer.id)
     queries.spending_summary(buyer.id, date(2026, 3, 1))
     assert page.rows == []
-    list_all, list_tab, counts, spending = (plan(s) for s in statements[-4:])
+    list_all, list_tab, counts, spending = (plan(s) for s in count_queries.statements[-4:])
     assert "USING INDEX orders_buyer_id_placed_at_id" in list_all
     assert "USING INDEX orders_buyer_id_status_placed_at_id" in list_tab
     assert "USING COVERING INDEX orders_buyer_id_status_placed_at_id" in counts
