@@ -58,10 +58,10 @@ def seed(n_orders: int, *, seed_value: int = 2026, now: datetime | None = None,
     reset_sequences(*ORDER_TABLES)
     if with_requests:
         with database.atomic():
-            _requests(people)
+            _requests(people, now)
 
 
-def _requests(people) -> None:
+def _requests(people, now: datetime) -> None:
     """A few buyer requests waiting for the demo seller, so the dashboard has some."""
     from portal.addresses import AddressCheck
     from portal.orders import editing, requests
@@ -77,8 +77,8 @@ def _requests(people) -> None:
         requests.buyer_change_address(processed, AddressCheck(new_address), buyer=bea,
                                       version=processed.version)
     if delivered:
-        requests._open(delivered, "return", bea, "The colour is not what I expected",
-                       details={"lines": [line.id for line in requests.returnable_lines(delivered)]})
+        requests.buyer_return(delivered, shop, buyer=bea, today=now.date(),
+                              reason="The colour is not what I expected")
     if (ben.id, "processed") in first:
         requests.buyer_cancel(first[ben.id, "processed"], buyer=ben, reason="Ordered twice",
                               version=first[ben.id, "processed"].version)
