@@ -83,10 +83,10 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[-1]
 
 
-def log_in(client, email: str) -> None:
+def log_in(client, email: str, password: str = PASSWORD) -> None:
     form = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
-    response = client.post("/login", data={"email": email, "password": PASSWORD,
+    response = client.post("/login", data={"email": email, "password": password,
                                            "csrf_token": token})
     assert response.status_code == 303, f"could not log in as {email}"
 

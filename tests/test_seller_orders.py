@@ -10,7 +10,7 @@ import pytest
 from portal.models import Order, OrderLine, Shipment, utcnow
 from portal.orders.lifecycle import Status
 from portal.testing import enable
-from tests.factories import make_order, make_shipment, make_user
+from tests.factories import make_order, make_shipment, make_user, make_variant
 
 SELLER = "seller@example.com"
 ROW = re.compile(r'href="/seller/orders/([0-9A-Z]{5}-[0-9A-Z]{5})"')
@@ -75,7 +75,10 @@ def test_search_by_number_buyer_product_and_tracking(client, auth, book):
     by_buyer2 = [o.number for o in book if o.buyer.email == "buyer2@example.com"]
     assert listed(client, "/seller/orders?q=buyer2@example") == by_buyer2
     assert listed(client, "/seller/orders?q=Ben") == by_buyer2  # buyer2's name
-    assert listed(client, "/seller/orders?q=Product 7") == [book[7].number]
+    tote = make_variant(book[0].shop, "Canvas tote", size="One", colour="Sand", price=2200)
+    bought = make_order(book[0].buyer, book[0].shop, variants=(tote,),
+                        products=(("Canvas tote", 2200, 1),), placed_at=utcnow() - timedelta(days=30))
+    assert listed(client, "/seller/orders?q=canvas") == [bought.number]  # the shop's products
     make_shipment(book[2], tracking_number="1Z999AA10123456784")
     assert listed(client, "/seller/orders?q=1z999aa10123456784") == [book[2].number]
     assert listed(client, "/seller/orders?q=Elsewhere") == []

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 
 from peewee import fn
 
-from portal.models import Order, OrderLine, OrderRequest, Shipment, Shop, User
+from portal.models import (Order, OrderLine, OrderRequest, Product, Shipment, Shop, User,
+                           Variant)
 from portal.money import to_decimal
 from portal.orders.lifecycle import Status
 from portal.orders.numbers import normalise
@@ -63,15 +64,21 @@ def requests_needing_action(shop: Shop):
                                        & OrderRequest.status.in_(["open", "approved"]))
 
 
-def search_clause(text: str):
-    """Match by order number (prefix), buyer e-mail or name, product, tracking number."""
+def search_clause(shop: Shop, text: str):
+    """Match by order number (prefix), buyer e-mail or name, product, tracking number.
+
+    Each kind of match is a subquery SQLite runs once, so the shop's orders are
+    tested against small sets instead of a per-order scan of their lines.
+    """
     text = text.strip()
-    clause = (User.email.contains(text) | User.name.contains(text)
-              | fn.EXISTS(OrderLine.select(OrderLine.id).where(
-                  (OrderLine.order == Order.id) & OrderLine.product_name.contains(text)))
-              | fn.EXISTS(Shipment.select(Shipment.id).where(
-                  (Shipment.order == Order.id)
-                  & (Shipment.tracking_number == text.upper().replace(" ", "")))))
+    buyers = User.select(User.id).where(User.email.contains(text) | User.name.contains(text))
+    variants = (Variant.select(Variant.id).join(Product)
+                .where((Product.shop == shop.id) & Product.name.contains(text)))
+    clause = (Order.buyer.in_(buyers)
+              | Order.id.in_(OrderLine.select(OrderLine.order)
+                             .where(OrderLine.variant.in_(variants)))
+              | Order.id.in_(Shipment.select(Shipment.order).where(
+                  Shipment.tracking_number == text.upper().replace(" ", ""))))
     number = normalise(text)
     if number:
         clause |= Order.number.startswith(number)
@@ -91,7 +98,7 @@ def filtered(shop: Shop, filters: Filters, now: datetime, *columns):
     elif filters.status:
         query = query.where(Order.status == filters.status)
     if filters.q:
-        query = query.where(search_clause(filters.q))
+        query = query.where(search_clause(shop, filters.q))
     if filters.placed_from:
         query = query.where(Order.placed_at >= filters.placed_from)
     if filters.placed_to:
