@@ -182,5 +182,5 @@ def void_label(shop, shipment: Shipment, *, actor=None) -> Shipment:
     with database.atomic():
         shipment.label_voided_at = shipment.updated_at = utcnow()
         shipment.save()
-        unship(Order.get_by_id(shipment.order_id), shipment, actor=actor)
+        unship(shipment.order, shipment, actor=actor)  # joined by the label page: no query
     return shipment

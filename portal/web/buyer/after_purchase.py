@@ -31,8 +31,10 @@ def render_order(order, *, status: int = 200, **forms):
     version = {"version": order.version}
     not_shipped = order.status in (Status.PENDING, Status.PROCESSED) and not order.shipped_count
     can_modify = requests.can_ask_modification(order, shop, now)
-    can_return = (order.status == Status.DELIVERED
-                  and now.date() <= requests.return_deadline(order, shop))
+    # The deadline costs a query (when was it delivered?): only for Delivered orders, once.
+    return_deadline = (requests.return_deadline(order, shop)
+                       if order.status == Status.DELIVERED else None)
+    can_return = return_deadline is not None and now.date() <= return_deadline
     context = {
         "cancel_form": CancelForm(formdata=None, **version) if not_shipped else None,
         "address_form": AddressForm(formdata=None, **editing.address_of(order), **version)
@@ -47,7 +49,7 @@ def render_order(order, *, status: int = 200, **forms):
         requests=requests.requests_of(order), kinds=requests.KINDS,
         choices=editing.variant_choices(detail.lines) if can_modify else {},
         modification_deadline=requests.modification_deadline(order, shop),
-        return_deadline=requests.return_deadline(order, shop) if can_return else None), status
+        return_deadline=return_deadline if can_return else None), status
 
 
 def _refused(order, exc: Exception):
