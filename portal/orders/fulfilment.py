@@ -50,9 +50,13 @@ def save_checklist(order: Order, *, picked: set[int], address_verified: bool, ve
                actor=actor, actor_role="seller", internal=True)
 
 
-def process(order: Order, *, version: int, actor: User) -> None:
-    """Pending → Processed, once every line is picked and the address verified."""
-    if order.status == Status.PENDING and not checklist_complete(order, lines_of(order)):
+def process(order: Order, *, version: int, actor: User, lines: list | None = None) -> None:
+    """Pending → Processed, once every line is picked and the address verified.
+
+    ``lines`` are the order's lines if the caller has them (bulk actions load them
+    for many orders at once)."""
+    if order.status == Status.PENDING and not checklist_complete(
+            order, lines if lines is not None else lines_of(order)):
         raise FulfilmentError(f"Order {order.number}: tick every line and verify the "
                               "address before marking it processed.")
     transition(order, Status.PROCESSED, actor=actor, actor_role="seller", version=version)

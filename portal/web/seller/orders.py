@@ -100,7 +100,8 @@ def _process_many(orders) -> tuple[list[str], list[tuple[str, str]]]:
             skipped.append((order.number, "checklist incomplete"))
         else:
             try:
-                fulfilment.process(order, version=order.version, actor=current_user)
+                fulfilment.process(order, version=order.version, actor=current_user,
+                                   lines=lines.get(order.id, []))
                 done.append(order.number)
             except (StaleOrder, TransitionRefused, fulfilment.FulfilmentError) as exc:
                 skipped.append((order.number, str(exc)))
