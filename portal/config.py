@@ -6,6 +6,7 @@ Every setting has a safe default for `make run`; production overrides them with
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -54,8 +55,12 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("PORTAL_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        "REGISTER_RATE_LIMIT": os.environ.get("PORTAL_REGISTER_RATE_LIMIT", "5 per hour"),
+        # 429 answers carry Retry-After (and the X-RateLimit-* headers).
+        "RATELIMIT_HEADERS_ENABLED": True,
         # Plugins: seconds a hook may take, and how long one that overran rests.
         "PLUGIN_TIME_BUDGET": float(os.environ.get("PORTAL_PLUGIN_TIME_BUDGET", "2")),
         "PLUGIN_COOLDOWN": float(os.environ.get("PORTAL_PLUGIN_COOLDOWN", "60")),

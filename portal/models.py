@@ -37,6 +37,10 @@ class User(BaseModel):
     password_hash = CharField(max_length=255)
     role = CharField(max_length=10, default="buyer")  # "buyer" or "seller"
     created_at = DateTimeField(default=utcnow)
+    # Part of every session and remember cookie (Flask-Login's alternative id):
+    # log-out (and a password change) replaces it, so every copy of an old
+    # cookie stops working at once. Set at the first log-in.
+    session_token = CharField(max_length=64, null=True)
 
     # Flask-Login's user protocol, without making the data layer import Flask.
     is_authenticated = True
@@ -44,7 +48,7 @@ class User(BaseModel):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_token or ''}"
 
     @property
     def is_seller(self) -> bool:
@@ -271,6 +275,17 @@ class PluginConfig(BaseModel):
         indexes = ((("shop", "plugin"), True),)
 
 
+class LoginFailure(BaseModel):
+    """A wrong password for an e-mail address (known or not): the per-account
+    throttle counts these in the database, so it holds across workers and machines."""
+
+    email = CharField(max_length=254)
+    failed_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("email", "failed_at"), False),)
+
+
 class WebhookReceipt(BaseModel):
     """A carrier push taken in: the same event id is processed once."""
 
@@ -285,4 +300,4 @@ class WebhookReceipt(BaseModel):
 
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
-              WebhookReceipt]
+              WebhookReceipt, LoginFailure]

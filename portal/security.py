@@ -21,8 +21,11 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     hasher = _hasher()
     if stored_hash is None:
-        stored_hash = current_app.extensions.setdefault("portal.dummy_hash",
-                                                        hasher.hash(_DUMMY_PASSWORD))
+        # Hashed once per app and kept: hashing it on every call made an unknown
+        # address cost two argon2 runs against one for a known address.
+        stored_hash = current_app.extensions.get("portal.dummy_hash")
+        if stored_hash is None:
+            stored_hash = current_app.extensions["portal.dummy_hash"] = hasher.hash(_DUMMY_PASSWORD)
         password = password + "\0"  # never matches, costs the same
     try:
         return hasher.verify(stored_hash, password)

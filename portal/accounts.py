@@ -1,0 +1,82 @@
+"""Accounts: revocable sessions and the per-account login throttle.
+
+A session (and a "keep me logged in" cookie) names the user *and* the user's
+current session token. Log-out and a password change replace the token, so
+every session of that user ends, on every device and in every copied cookie.
+
+The throttle counts wrong passwords per e-mail address in the database, so it
+holds across gunicorn workers and machines; the per-address limit in
+``portal.web.auth`` stops one client from trying many accounts.
+"""
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from portal.models import LoginFailure, User, utcnow
+
+# Ten wrong passwords for one e-mail address in fifteen minutes lock it for the
+# rest of those fifteen minutes: enough for a person who forgot which password,
+# far too few for guessing.
+MAX_FAILURES = 10
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user a session or remember cookie names, if its token is still current."""
+    user_id, _, token = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and token):
+        return None  # a cookie from before tokens, or a forged one
+    user = User.get_or_none(User.id == int(user_id))
+    if user is None or not user.session_token:
+        return None
+    return user if hmac.compare_digest(user.session_token, token) else None
+
+
+def start_session(user: User) -> None:
+    """Give ``user`` a session token if they have none yet (their first log-in)."""
+    if not user.session_token:
+        user.session_token = secrets.token_urlsafe(32)
+        User.update(session_token=user.session_token).where(
+            (User.id == user.id) & User.session_token.is_null()).execute()
+        # Two first log-ins at once: keep the token that was written first.
+        user.session_token = User.get_by_id(user.id).session_token
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session and remember cookie of ``user`` stops working (log-out, new password)."""
+    user.session_token = secrets.token_urlsafe(32)
+    User.update(session_token=user.session_token).where(User.id == user.id).execute()
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """Too many wrong passwords for this address: try again in ``retry_after`` seconds."""
+
+    retry_after: int
+
+
+def throttled(email: str, now=None) -> Throttled | None:
+    """Whether log-ins to ``email`` are held back now, and for how long."""
+    now = now or utcnow()
+    recent = (LoginFailure.select(LoginFailure.failed_at)
+              .where((LoginFailure.email == email) & (LoginFailure.failed_at > now - FAILURE_WINDOW))
+              .order_by(LoginFailure.failed_at.desc()).limit(MAX_FAILURES))
+    times = [row.failed_at for row in recent]
+    if len(times) < MAX_FAILURES:
+        return None
+    oldest = min(times)
+    return Throttled(max(1, int((oldest + FAILURE_WINDOW - now).total_seconds()) + 1))
+
+
+def login_failed(email: str, now=None) -> None:
+    now = now or utcnow()
+    LoginFailure.create(email=email, failed_at=now)
+    # Keep the table small: what is older than the window no longer counts.
+    LoginFailure.delete().where((LoginFailure.email == email)
+                                & (LoginFailure.failed_at <= now - FAILURE_WINDOW)).execute()
+
+
+def login_succeeded(email: str) -> None:
+    LoginFailure.delete().where(LoginFailure.email == email).execute()
