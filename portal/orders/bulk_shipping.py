@@ -4,10 +4,9 @@ Every row is checked before anything ships; the rows that pass ship (each with
 all that is left of its order), the others change nothing and say why.
 """
 
-import csv
-import io
 from dataclasses import dataclass
 
+from portal.csvfiles import BadFile, read_table
 from portal.models import Order, Shipment, Shop, User
 from portal.orders import fulfilment
 from portal.orders.lifecycle import StaleOrder, Status
@@ -31,20 +30,13 @@ class RowResult:
     check: object = None
 
 
-class BadFile(ValueError):
-    """The upload is not a CSV this page can read; the message says what to fix."""
+__all__ = ["BadFile", "read_rows", "check_rows", "ship_rows"]
 
 
 def read_rows(data: bytes) -> list[RowResult]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadFile("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.") from None
+    """The upload's rows (:class:`BadFile` says what is wrong with a file it cannot read)."""
     rows = []
-    for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-        cells = [c.strip() for c in cells]
-        if not any(cells):
-            continue
+    for number, cells in read_table(data):
         if number == 1 and [c.lower() for c in cells[:3]] == HEADER:
             continue
         cells += [""] * (3 - len(cells))
