@@ -192,3 +192,52 @@ def test_open_order_page_picks_up_a_webhook_event_without_reload(app, browser, l
     expect(page.locator("#order-status")).to_have_text("Delivered")
     assert page.evaluate("window.notReloaded === true"), "the block should refresh in place"
     assert errors == []
+
+
+def _type_with_a_pause(page, box, first, then):
+    """Type ``first``, wait until its search has come back, then type ``then``."""
+    box.press_sequentially(first, delay=30)
+    expect(page).to_have_url(re.compile(r"q=" + re.escape(first.strip().split()[0])))
+    page.wait_for_load_state("networkidle")
+    box.press_sequentially(then, delay=30)
+
+
+def test_live_search_keeps_the_space_typed_before_a_pause(browser, live_server):
+    page = browser.new_page()
+    log_in(page, live_server)
+    box = page.get_by_label("Search orders")
+    _type_with_a_pause(page, box, "Linen ", "shirt")
+    expect(box).to_have_value("Linen shirt")
+    expect(page).to_have_url(re.compile(r"q=Linen(\+|%20)shirt"))
+    expect(page.locator(".order-row").first).to_contain_text("Linen shirt")
+    assert page.evaluate("document.activeElement.id") == "order-search"
+    # The tabs now carry the new search, and "Clear the search" still empties the box.
+    expect(page.get_by_role("navigation", name="Order status").get_by_role(
+        "link", name=re.compile("^All"))).to_have_attribute("href", re.compile(r"q=Linen"))
+    box.fill("")
+    box.press_sequentially("zzzz nothing", delay=30)
+    page.get_by_role("link", name="Clear the search").click()
+    expect(box).to_have_value("")
+    expect(page.locator(".order-row").first).to_be_visible()
+
+
+def test_seller_live_search_keeps_the_space_typed_before_a_pause(browser, live_server):
+    page = browser.new_page()
+    log_in(page, live_server, "seller@example.com", "seller-demo", home="/seller/")
+    page.goto(f"{live_server}/seller/orders")
+    box = page.get_by_label("Search", exact=True)
+    _type_with_a_pause(page, box, "Bea ", "Buyer")
+    expect(box).to_have_value("Bea Buyer")
+    expect(page).to_have_url(re.compile(r"q=Bea(\+|%20)Buyer"))
+    expect(page.locator("tbody tr").first).to_contain_text("Bea Buyer")
+    assert page.evaluate("document.activeElement.id") == "seller-search"
+    rows = page.locator("tbody tr").all_text_contents()
+    assert rows and all("Bea Buyer" in row for row in rows)
+    expect(page.locator("#export-csv")).to_have_attribute("href", re.compile(r"q=Bea(\+|%20)Buyer"))
+    # The form is not swapped, yet its errors still come and go beside their fields.
+    page.get_by_label("Placed from").fill("2026-05-10")
+    page.get_by_label("Placed to").fill("2026-05-01")
+    expect(page.get_by_text("The end date is before the start date.")).to_be_visible()
+    page.get_by_label("Placed to").fill("2026-05-20")
+    expect(page.get_by_text("The end date is before the start date.")).to_have_count(0)
+    expect(box).to_have_value("Bea Buyer")
