@@ -39,6 +39,22 @@ def plugin_settings_form(plugin_name):
     """
 
 
+@hookspec(firstresult=True)
+def plugin_info(plugin_name):
+    """The plugin's display name and a sentence about it, for sellers.
+
+    Called when ``/seller/plugins`` is drawn and for its messages ("Swift
+    Post is on"). Without it, a carrier plugin is shown by its
+    ``CarrierInfo.name``, any other by its registered name.
+
+    Stops at first non-None result.
+
+    :param plugin_name: the name the plugin is registered under (its entry point name).
+    :returns: a :class:`portal.hooktypes.PluginInfo`, or ``None`` for another
+        plugin's name.
+    """
+
+
 # -------------------------------------------------------------------------
 # Carriers
 # -------------------------------------------------------------------------

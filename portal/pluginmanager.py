@@ -7,7 +7,14 @@ budget; an exception or a timeout is logged with the plugin's name and comes
 back as an :class:`Outcome` with ``error`` set, so the caller shows
 "unavailable" instead of crashing. A plugin that timed out rests for a
 while (its calls answer "unavailable" at once) so one hung carrier cannot
-slow every page down.
+slow every page down. A hook that raises
+:class:`~portal.hooktypes.PluginRefusal` is not failing: its message comes
+back in ``Outcome.refused`` for the seller to read.
+
+Failures are remembered (per process): :func:`problem` says why a plugin is
+unavailable while the latest call of one of its hooks failed, for
+``settings["memory"]`` seconds or until that hook answers again, so that
+``/seller/plugins`` shows a plugin that keeps raising as unavailable.
 """
 
 import importlib
@@ -21,6 +28,7 @@ import click
 import pluggy
 
 from portal import hookspecs
+from portal.hooktypes import PluginRefusal
 
 log = logging.getLogger("portal.plugins")
 
@@ -41,21 +49,40 @@ BUILTINS = {
     "easypost": "portal.plugins.easypost",
 }
 
-# Seconds a hook may take, and how long a plugin that overran then rests.
-settings = {"budget": 2.0, "cooldown": 60.0}
+# Seconds a hook may take, how long a plugin that overran then rests, and how
+# long a failure keeps the plugin "unavailable" on /seller/plugins.
+settings = {"budget": 2.0, "cooldown": 60.0, "memory": 600.0}
+
+RESTART = "plugins are loaded when the portal starts, so restart it after installing or fixing one"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one plugin's hook answered; ``error`` is set when it failed or overran."""
+    """What one plugin's hook answered.
+
+    ``error`` is set when it failed or overran (a crash: logged); ``refused``
+    is the message of a :class:`~portal.hooktypes.PluginRefusal` (a "no"
+    with a reason for the seller). ``ok`` is true only for a plain answer.
+    """
 
     plugin: str
     value: object = None
     error: str = ""
+    refused: str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.error
+        return not self.error and not self.refused
+
+
+@dataclass
+class Failure:
+    """A hook's latest failures in a row."""
+
+    hook: str
+    error: str
+    count: int
+    at: float  # time.time() of the latest
 
 
 @dataclass
@@ -77,6 +104,7 @@ _pm: pluggy.PluginManager | None = None
 _sources: dict[str, str] = {}
 _broken: dict[str, str] = {}
 _resting: dict[str, float] = {}
+_failures: dict[str, dict[str, Failure]] = {}  # plugin -> hook -> its failures in a row
 _lock = threading.Lock()
 
 
@@ -126,6 +154,7 @@ def unregister(name: str) -> None:
         pm.unregister(name=name)
     _sources.pop(name, None)
     _resting.pop(name, None)
+    _failures.pop(name, None)
 
 
 def plugin_names() -> list[str]:
@@ -186,13 +215,61 @@ def call(plugin_name: str, hook_name: str, /, **kwargs) -> Outcome:
         _resting[plugin_name] = time.monotonic() + settings["cooldown"]
         log.error("plugin %s: %s took longer than %.1f s; resting it for %.0f s",
                   plugin_name, hook_name, budget, settings["cooldown"])
-        return Outcome(plugin_name, error=f"did not answer within {budget:g} s")
+        return _failed(plugin_name, hook_name, f"did not answer within {budget:g} s")
     if "error" in box:
         exc = box["error"]
+        if isinstance(exc, PluginRefusal):
+            log.info("plugin %s: %s refused: %s", plugin_name, hook_name, exc.message)
+            _answered(plugin_name, hook_name)
+            return Outcome(plugin_name, refused=_sentence(str(exc.message)) or "It refused.")
         log.error("plugin %s: %s raised %s: %s", plugin_name, hook_name,
                   type(exc).__name__, exc, exc_info=exc)
-        return Outcome(plugin_name, error=f"{type(exc).__name__}: {exc}")
+        return _failed(plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
+    _answered(plugin_name, hook_name)
     return Outcome(plugin_name, box.get("value"))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text + "." if text and text[-1] not in ".!?" else text
+
+
+def _failed(plugin_name: str, hook_name: str, error: str) -> Outcome:
+    with _lock:
+        hooks = _failures.setdefault(plugin_name, {})
+        before = hooks.get(hook_name)
+        hooks[hook_name] = Failure(hook_name, error, (before.count if before else 0) + 1,
+                                   time.time())
+    return Outcome(plugin_name, error=error)
+
+
+def _answered(plugin_name: str, hook_name: str) -> None:
+    if hook_name in _failures.get(plugin_name, ()):
+        with _lock:
+            _failures.get(plugin_name, {}).pop(hook_name, None)
+
+
+def problem(plugin_name: str) -> str:
+    """Why the plugin is unavailable now, in words for the seller; "" when it is not.
+
+    A plugin that could not be loaded stays unavailable until the portal
+    restarts; one whose latest call of a hook failed is unavailable until that
+    hook answers again (or ``settings["memory"]`` seconds passed).
+    """
+    if plugin_name in _broken:
+        return f"it could not be loaded ({_broken[plugin_name]}); {RESTART}."
+    recent = time.time() - settings["memory"]
+    failures = [f for f in _failures.get(plugin_name, {}).values() if f.at >= recent]
+    if not failures:
+        return ""
+    latest = max(failures, key=lambda f: f.at)
+    times = "once" if latest.count == 1 else f"{latest.count} times in a row"
+    minutes = int((time.time() - latest.at) // 60)
+    when = "just now" if minutes < 1 else f"{minutes} min ago"
+    text = f"its {latest.hook} failed {times} (latest {when}: {latest.error})"
+    if _resting.get(plugin_name, 0) > time.monotonic():
+        text += "; it rests for a while before it is called again"
+    return text
 
 
 def call_each(hook_name: str, plugin_names, /, **kwargs) -> list[Outcome]:
@@ -210,9 +287,9 @@ def call_first(hook_name: str, plugin_names, /, **kwargs) -> Outcome | None:
     """
     failed = None
     for outcome in call_each(hook_name, plugin_names, **kwargs):
-        if outcome.ok and outcome.value is not None:
+        if outcome.refused or (outcome.ok and outcome.value is not None):
             return outcome
-        if not outcome.ok and failed is None:
+        if outcome.error and failed is None:
             failed = outcome
     return failed
 
@@ -220,11 +297,13 @@ def call_first(hook_name: str, plugin_names, /, **kwargs) -> Outcome | None:
 def configure(app_config: dict) -> None:
     settings["budget"] = float(app_config.get("PLUGIN_TIME_BUDGET", settings["budget"]))
     settings["cooldown"] = float(app_config.get("PLUGIN_COOLDOWN", settings["cooldown"]))
+    settings["memory"] = float(app_config.get("PLUGIN_FAILURE_MEMORY", settings["memory"]))
 
 
 def forgive_all() -> None:
-    """Let every resting plugin be called again (tests, or after fixing a carrier)."""
+    """Let every resting plugin be called again and forget failures (tests, or after fixing a carrier)."""
     _resting.clear()
+    _failures.clear()
 
 
 @click.command("plugins")

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 from portal import pluginmanager, shop_plugins
 from portal.hooktypes import CarrierInfo, Label, Parcel, Rate, TrackingNumberCheck
-from portal.db import database
 from portal.models import Order, Shipment, utcnow
-from portal.orders.fulfilment import unship
+from portal.orders import fulfilment
 
 __all__ = ["CarrierInfo", "TrackingNumberCheck", "carriers_for_shop", "check_tracking_number",
            "tracking_links", "quote_rates", "buy_label", "void_label", "ShippingRefused"]
@@ -24,11 +23,14 @@ class ShippingRefused(Exception):
 
 
 def _carriers(setup: shop_plugins.ShopPlugins) -> dict[str, tuple[str, CarrierInfo]]:
-    """The shop's enabled carriers: code -> (plugin name, info); the always-on fallback last."""
+    """The shop's enabled carriers: code -> (plugin name, info); the always-on fallback last.
+
+    A carrier whose required settings are empty ("Not configured") is left out.
+    """
     found = []
     for name in setup.enabled():
         info = shop_plugins.carrier_info(name)
-        if info is not None:
+        if info is not None and setup.is_configured(name):
             found.append((info.always_on, info.code, name, info))
     found.sort(key=lambda item: item[0])  # stable: registration order otherwise
     return {code: (name, info) for _, code, name, info in found}
@@ -69,6 +71,9 @@ def check_tracking_number(shop, carrier_code: str | None, tracking_number: str) 
 def _check(setup, name: str, info: CarrierInfo, number: str) -> TrackingNumberCheck:
     outcome = pluginmanager.call(name, "carrier_validate_tracking_number", carrier_code=info.code,
                                  tracking_number=number, settings=setup.settings(name))
+    if outcome.refused:
+        return TrackingNumberCheck(False, number, info.code, info.name,
+                                   message=f"{info.name}: {outcome.refused}")
     if not outcome.ok or not isinstance(outcome.value, TrackingNumberCheck):
         return TrackingNumberCheck(False, number, info.code, info.name, message=(
             f"{info.name} cannot check tracking numbers right now; try again in a minute."))
@@ -116,22 +121,26 @@ def parcel_for(shop, order: Order) -> Parcel:
 class RateQuote:
     rates: list[Rate]
     unavailable: list[str]  # names of carriers that failed to answer
+    refused: list[str] = ()  # "<carrier>: <why>" from carriers that said no (PluginRefusal)
 
 
 def quote_rates(shop, order: Order, carrier_code: str | None = None) -> RateQuote:
     """Rates for shipping ``order`` with the shop's label-selling carriers, cheapest first."""
     setup = shop_plugins.for_shop(shop)
-    rates, unavailable = [], []
+    rates, unavailable, refused = [], [], []
     for code, (name, info) in _carriers(setup).items():
         if not info.labels or (carrier_code and code != carrier_code):
             continue
         outcome = pluginmanager.call(name, "carrier_rates", carrier_code=code,
                                      parcel=parcel_for(shop, order), settings=setup.settings(name))
-        if outcome.ok and isinstance(outcome.value, list):
+        if outcome.refused:
+            refused.append(f"{info.name}: {outcome.refused}")
+        elif outcome.ok and isinstance(outcome.value, list):
             rates += [r for r in outcome.value if isinstance(r, Rate)]
         else:
             unavailable.append(info.name)
-    return RateQuote(sorted(rates, key=lambda r: (r.amount, r.carrier_code)), unavailable)
+    return RateQuote(sorted(rates, key=lambda r: (r.amount, r.carrier_code)), unavailable,
+                     refused)
 
 
 def buy_label(shop, order: Order, carrier_code: str, service_code: str) -> Label:
@@ -142,11 +151,15 @@ def buy_label(shop, order: Order, carrier_code: str, service_code: str) -> Label
     quote = quote_rates(shop, order, carrier_code)
     rate = next((r for r in quote.rates if r.service_code == service_code), None)
     if rate is None:
+        if quote.refused:
+            raise ShippingRefused(" ".join(quote.refused))
         raise ShippingRefused("That shipping service is not available for this order any more.")
     setup = shop_plugins.for_shop(shop)
     name, info = _carriers(setup)[carrier_code]
     outcome = pluginmanager.call(name, "carrier_buy_label", carrier_code=carrier_code, rate=rate,
                                  parcel=parcel_for(shop, order), settings=setup.settings(name))
+    if outcome.refused:
+        raise ShippingRefused(f"{info.name}: {outcome.refused} Nothing was charged.")
     if not outcome.ok or not isinstance(outcome.value, Label):
         raise ShippingRefused(f"{info.name} could not sell a label right now; nothing was charged.")
     return outcome.value
@@ -169,18 +182,32 @@ def can_void(shipment: Shipment) -> bool:
 def void_label(shop, shipment: Shipment, *, actor=None) -> Shipment:
     """Void the shipment's label with its carrier, and take the package out of its
     order (its items are to ship again); raises :class:`ShippingRefused`."""
+    if shipment.label_voided_at is not None:
+        raise ShippingRefused(ALREADY_VOIDED)
     if not can_void(shipment):
         raise ShippingRefused("Only a label bought today, not yet picked up, can be voided.")
-    setup = shop_plugins.for_shop(shop)
-    name, info = _carriers(setup).get(shipment.carrier_code, (shipment.carrier_code, None))
-    outcome = pluginmanager.call(name, "carrier_void_label", carrier_code=shipment.carrier_code,
-                                 label_id=shipment.label_id,
-                                 tracking_number=shipment.tracking_number,
-                                 settings=setup.settings(name))
-    if not outcome.ok or outcome.value is not True:
-        raise ShippingRefused(f"{shipment.carrier_name} did not void the label; it still stands.")
-    with database.atomic():
-        shipment.label_voided_at = shipment.updated_at = utcnow()
-        shipment.save()
-        unship(shipment.order, shipment, actor=actor)  # joined by the label page: no query
+    # Claimed first, so that of two posts at once only one asks the carrier.
+    if not fulfilment.claim_void(shipment):
+        raise ShippingRefused(ALREADY_VOIDED)
+    try:
+        setup = shop_plugins.for_shop(shop)
+        name, info = _carriers(setup).get(shipment.carrier_code, (shipment.carrier_code, None))
+        outcome = pluginmanager.call(name, "carrier_void_label",
+                                     carrier_code=shipment.carrier_code,
+                                     label_id=shipment.label_id,
+                                     tracking_number=shipment.tracking_number,
+                                     settings=setup.settings(name))
+        if outcome.refused:
+            raise ShippingRefused(f"{shipment.carrier_name} did not void the label: "
+                                  f"{outcome.refused} It still stands.")
+        if not outcome.ok or outcome.value is not True:
+            raise ShippingRefused(f"{shipment.carrier_name} did not void the label; "
+                                  "it still stands.")
+    except BaseException:
+        fulfilment.release_void(shipment)
+        raise
+    shipment.order = fulfilment.unship_voided(shipment, actor=actor)
     return shipment
+
+
+ALREADY_VOIDED = "This label is already void (voided just now, perhaps from another tab)."

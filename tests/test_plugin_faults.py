@@ -7,7 +7,7 @@ import time
 import pytest
 
 from portal import hookimpl, pluginmanager, shipping
-from portal.hooktypes import CarrierInfo, Parcel
+from portal.hooktypes import CarrierInfo, Parcel, PluginRefusal, Rate
 from portal.testing import enable
 from tests.factories import make_order
 
@@ -27,8 +27,12 @@ class Boom:
     def carrier_validate_tracking_number(self, carrier_code):
         raise RuntimeError("the carrier's API is down")
 
+    carrier_rates_answers = False
+
     @hookimpl
     def carrier_rates(self, carrier_code):
+        if self.carrier_rates_answers:
+            return []
         raise RuntimeError("no rates today")
 
 
@@ -102,4 +106,81 @@ def test_a_plugin_that_fails_to_load_is_listed_as_broken(monkeypatch, client, au
     monkeypatch.setitem(pluginmanager._broken, "halfbaked", "halfbaked 0.1: ImportError: nope")
     auth.login("seller@example.com")
     html = client.get("/seller/plugins/").get_data(as_text=True)
-    assert "This plugin is unavailable: halfbaked 0.1: ImportError: nope" in html
+    assert "This plugin is unavailable: it could not be loaded (halfbaked 0.1: ImportError: nope)" in html
+    assert "restart it after installing or fixing one" in html  # an import error stays until then
+
+
+def test_a_plugin_that_keeps_raising_is_shown_unavailable_until_it_answers(
+        client, auth, shop, buyer, faulty):
+    order = make_order(buyer, shop)
+    auth.login("seller@example.com")
+    card = lambda: client.get("/seller/plugins/").get_data(as_text=True).split(
+        'id="plugin-boom"')[1].split("</article>")[0]
+    assert "Unavailable" not in card()
+    for _ in range(3):
+        assert shipping.quote_rates(shop, order).unavailable == ["Boom Express"]
+    html = card()
+    assert ">Unavailable</span>" in html
+    assert ("This plugin is unavailable: its carrier_rates failed 3 times in a row "
+            "(latest just now: RuntimeError: no rates today)") in html
+    Boom.carrier_rates_answers = True
+    try:
+        assert shipping.quote_rates(shop, order).unavailable == []
+    finally:
+        Boom.carrier_rates_answers = False
+    assert "Unavailable" not in card()
+
+
+class Refuser:
+    """A carrier that says no, with reasons, through PluginRefusal."""
+
+    @hookimpl
+    def carrier_info(self):
+        return CarrierInfo("far", "Far Away Post", labels=True)
+
+    @hookimpl
+    def carrier_validate_tracking_number(self, carrier_code, tracking_number):
+        if carrier_code == "far":
+            raise PluginRefusal("Far Away Post numbers cannot be checked before noon")
+
+    @hookimpl
+    def carrier_rates(self, carrier_code, parcel):
+        if carrier_code != "far":
+            return None
+        if parcel.to_country != "US":
+            raise PluginRefusal("This address is outside our area.")
+        return [Rate("far", "slow", "Far Slow", 700, parcel.currency, 9)]
+
+    @hookimpl
+    def carrier_buy_label(self, carrier_code):
+        if carrier_code == "far":
+            raise PluginRefusal("Your Far Away Post account is out of credit.")
+
+
+def test_a_refusal_is_a_message_for_the_seller_not_a_crash(client, auth, shop, buyer,
+                                                          register_plugin, caplog):
+    register_plugin(Refuser(), "far")
+    enable(shop, "far")
+    caplog.set_level(logging.INFO, logger="portal.plugins")
+    check = shipping.check_tracking_number(shop, "far", "FA1234567")
+    assert not check.valid
+    assert check.message == "Far Away Post: Far Away Post numbers cannot be checked before noon."
+    abroad = make_order(buyer, shop, ship_country="DE")
+    quote = shipping.quote_rates(shop, abroad)
+    assert quote.rates == [] and quote.unavailable == []
+    assert quote.refused == ["Far Away Post: This address is outside our area."]
+    with pytest.raises(shipping.ShippingRefused, match="outside our area"):
+        shipping.buy_label(shop, abroad, "far", "slow")
+    home = make_order(buyer, shop)
+    assert [r.service_code for r in shipping.quote_rates(shop, home).rates] == ["slow"]
+    with pytest.raises(shipping.ShippingRefused) as refused:
+        shipping.buy_label(shop, home, "far", "slow")
+    assert str(refused.value) == ("Far Away Post: Your Far Away Post account is out of credit. "
+                                  "Nothing was charged.")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # not a crash
+    outcome = pluginmanager.call("far", "carrier_buy_label", carrier_code="far")
+    assert not outcome.ok and not outcome.error
+    assert outcome.refused == "Your Far Away Post account is out of credit."
+    auth.login("seller@example.com")
+    html = client.get("/seller/plugins/").get_data(as_text=True)
+    assert "Unavailable" not in html.split('id="plugin-far"')[1].split("</article>")[0]

@@ -19,11 +19,13 @@ from wtforms import Form, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from portal.hookspecs import hookimpl
-from portal.hooktypes import TrackingReport
+from portal.hooktypes import PluginInfo, TrackingReport
 from portal.hooktypes import TrackingStatus as S
 from portal.hooktypes import TrackingUpdate, WebhookResult
 
 CODE = "easypost"
+INFO = PluginInfo("EasyPost tracking", "Scans of UPS, USPS, FedEx and DHL parcels, pushed by "
+                  "EasyPost's tracker webhooks.")
 SIGNATURE_HEADER = "x-hmac-signature"
 STATUSES = {
     "unknown": S.PRE_TRANSIT, "pre_transit": S.PRE_TRANSIT, "in_transit": S.IN_TRANSIT,
@@ -36,7 +38,8 @@ STATUSES = {
 class EasyPostSettings(Form):
     tolerance_minutes = IntegerField(
         "Refuse pushes older than (minutes)", default=10,
-        validators=[InputRequired(), NumberRange(1, 72 * 60)])
+        validators=[InputRequired(), NumberRange(1, 72 * 60)],
+        description="A push created longer ago than this is refused as a possible replay.")
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -55,6 +58,11 @@ def parse_time(text: str) -> datetime:
 
 def _refuse(status: int, message: str) -> WebhookResult:
     return WebhookResult(accepted=False, status=status, message=message)
+
+
+@hookimpl
+def plugin_info(plugin_name):
+    return INFO if plugin_name == CODE else None
 
 
 @hookimpl
