@@ -261,6 +261,15 @@ class OrderRequest(BaseModel):
         indexes = ((("shop", "status", "created_at"), False),)
 
 
+# At most one request of each kind waits for the seller per order (open, or an
+# approved return not yet back): the database refuses a second one, even when two
+# posts race (a partial unique index, on SQLite and PostgreSQL alike).
+OrderRequest.add_index(
+    OrderRequest.index(OrderRequest.order, OrderRequest.kind, unique=True,
+                       name="order_request_one_waiting_per_kind")
+    .where(OrderRequest.status.in_(["open", "approved"])))
+
+
 class PluginConfig(BaseModel):
     """A plugin as one shop set it up: off until the shop turns it on (as in Saleor)."""
 

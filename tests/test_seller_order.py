@@ -162,7 +162,11 @@ def test_edit_address_lands_in_the_buyers_timeline(client, auth, order, seller):
     auth.login()
     page = client.get(f"/orders/{order.number}").get_data(as_text=True)
     assert "Shipping address changed" in page and "“Portland” → “Austin”" in page
-    assert "Sam Seller" in page
+    assert "street address “1 Main Street” → “9 New Road”" in page  # words, not "line1"
+    assert "line1" not in page.split('id="timeline-h"')[1]
+    # The buyer sees the shop, not who on its staff did it.
+    timeline = page.split('id="timeline-h"')[1]
+    assert "Northwind Threads" in timeline and "Sam Seller" not in timeline
     assert "Checklist" not in page  # internal events stay with the seller
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.models import Order, OrderLine, Shipment, utcnow
+from portal.models import Order, OrderEvent, OrderLine, Shipment, utcnow
 from portal.orders.lifecycle import Status
 from portal.testing import enable
 from tests.factories import make_order, make_shipment, make_user, make_variant
@@ -153,11 +153,11 @@ def test_order_management_queries_do_not_grow_with_rows(client, auth, buyer, sho
     assert max(few) <= 6
 
 
-def test_bulk_mark_processed_reports_the_ones_it_skipped(client, auth, buyer, shop):
+def test_bulk_mark_processed_confirms_each_checklist_and_says_who(client, auth, buyer, shop):
     ready = make_order(buyer, shop)
     Order.update(address_verified=True).where(Order.id == ready.id).execute()
     OrderLine.update(picked=True).where(OrderLine.order == ready.id).execute()
-    unchecked = make_order(buyer, shop)
+    unchecked = make_order(buyer, shop)  # its checklist was never saved: bulk confirms it
     shipped = make_order(buyer, shop, status="shipped")
     auth.login(SELLER)
     response = client.post("/seller/orders/bulk", data={
@@ -166,11 +166,19 @@ def test_bulk_mark_processed_reports_the_ones_it_skipped(client, auth, buyer, sh
     assert response.status_code == 303
     assert response.headers["Location"] == "/seller/orders?status=pending"
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"Marked as processed: {ready.number}." in html
-    assert f"{unchecked.number} (checklist incomplete)" in html
+    done = sorted([ready.number, unchecked.number])
+    assert f"each checklist confirmed by you (on its timeline): {', '.join(done)}." in html
     assert f"{shipped.number} (it is Shipped)" in html
     assert [Order.get_by_id(o.id).status for o in (ready, unchecked, shipped)] == \
-        ["processed", "pending", "shipped"]
+        ["processed", "processed", "shipped"]
+    stored = Order.get_by_id(unchecked.id)
+    assert stored.address_verified and all(
+        line.picked for line in OrderLine.select().where(OrderLine.order == unchecked.id))
+    page = client.get(f"/seller/orders/{unchecked.number}").get_data(as_text=True)
+    assert "Checklist confirmed in bulk by Sam Seller: all 1 line picked, address verified" in page
+    events = OrderEvent.select().where((OrderEvent.order == unchecked.id)
+                                       & (OrderEvent.kind == "checklist"))
+    assert [(e.actor.name, e.internal) for e in events] == [("Sam Seller", True)]
 
 
 def test_bulk_needs_ticked_orders_of_this_shop(client, auth, buyer, shop2, shop):

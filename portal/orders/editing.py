@@ -18,6 +18,10 @@ ADDRESS_COLUMNS = {"name": "ship_name", "line1": "ship_line1", "line2": "ship_li
                    "city": "ship_city", "region": "ship_region",
                    "postal_code": "ship_postal_code", "country": "ship_country",
                    "phone": "ship_phone"}
+# The words the timeline uses for them (the buyer reads it too).
+ADDRESS_WORDS = {"name": "recipient", "line1": "street address", "line2": "apartment or suite",
+                 "city": "city", "region": "state or region", "postal_code": "postal code",
+                 "country": "country", "phone": "phone"}
 
 
 def editable(order: Order) -> bool:
@@ -51,7 +55,7 @@ def change_address(order: Order, check: AddressCheck, *, version: int, actor: Us
                      **{ADDRESS_COLUMNS[k]: after[k] for k in changed})
         record(order, "address_changed",
                "Shipping address changed: " + "; ".join(
-                   f"{k.replace('_', ' ')} “{before[k]}” → “{after[k]}”" for k in changed),
+                   f"{ADDRESS_WORDS[k]} “{before[k]}” → “{after[k]}”" for k in changed),
                actor=actor, actor_role=actor_role,
                before=json.dumps({k: before[k] for k in changed}),
                after=json.dumps({k: after[k] for k in changed}))

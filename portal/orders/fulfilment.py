@@ -13,7 +13,9 @@ from peewee import Case
 
 from portal.db import database
 from portal.models import Order, OrderLine, Shipment, ShipmentLine, User, Variant, utcnow
-from portal.orders.lifecycle import PaymentStatus, Status, record, transition, update_order
+from portal.orders import holds
+from portal.orders.lifecycle import (PaymentStatus, Status, lock, record, transition,
+                                     update_order)
 
 
 class FulfilmentError(Exception):
@@ -44,6 +46,8 @@ def save_checklist(order: Order, *, picked: set[int], address_verified: bool, ve
         update_order(order, version=version, address_verified=address_verified)
         OrderLine.update(picked=OrderLine.id.in_(list(picked) or [0])) \
             .where(OrderLine.order == order.id).execute()
+        for line in lines:
+            line.picked = line.id in picked
         done = len(picked)
         record(order, "checklist", f"Checklist: {done} of {len(lines)} lines picked, address "
                + ("verified" if address_verified else "not verified"),
@@ -60,6 +64,42 @@ def process(order: Order, *, version: int, actor: User, lines: list | None = Non
         raise FulfilmentError(f"Order {order.number}: tick every line and verify the "
                               "address before marking it processed.")
     transition(order, Status.PROCESSED, actor=actor, actor_role="seller", version=version)
+
+
+def check_and_process(order: Order, *, picked: set[int], address_verified: bool, version: int,
+                      actor: User) -> bool:
+    """Save the checklist as ticked and, when it is complete, process the order: one step.
+
+    Returns whether the order is now Processed; an incomplete checklist is still
+    saved (what was ticked stays ticked) and the order stays Pending.
+    """
+    if order.status != Status.PENDING:
+        raise FulfilmentError(f"The checklist is closed: the order is {Status(order.status).label}.")
+    with database.atomic():
+        save_checklist(order, picked=picked, address_verified=address_verified, version=version,
+                       actor=actor)
+        lines = lines_of(order)
+        if not checklist_complete(order, lines):
+            return False
+        process(order, version=order.version, actor=actor, lines=lines)
+    return True
+
+
+def confirm_and_process(order: Order, *, lines: list[OrderLine], actor: User) -> None:
+    """Bulk "mark as processed": the seller confirms the whole checklist (every line
+    picked, the address verified) for this order and processes it. The timeline says
+    who confirmed it, and that it was done in bulk."""
+    if order.status != Status.PENDING:
+        raise FulfilmentError(f"it is {Status(order.status).label}")
+    with database.atomic():
+        update_order(order, address_verified=True)
+        OrderLine.update(picked=True).where(OrderLine.order == order.id).execute()
+        for line in lines:
+            line.picked = True
+        record(order, "checklist", f"Checklist confirmed in bulk by {actor.name}: all "
+               f"{len(lines)} line{'s' if len(lines) != 1 else ''} picked, address verified",
+               actor=actor, actor_role="seller", internal=True)
+        process(order, version=order.version, actor=actor, lines=lines)
 
 
 @dataclass(frozen=True)
@@ -101,6 +141,10 @@ def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipme
     now = utcnow()
     with database.atomic():
         update_order(order, version=version, shipped_count=shipped_count)
+        # Checked after the write above: no request can arrive between check and ship.
+        hold = holds.shipping_hold(order)
+        if hold:
+            raise FulfilmentError(hold)
         shipment = Shipment.create(
             order=order.id, carrier_code=package.carrier_code, carrier_name=package.carrier_name,
             tracking_number=package.tracking_number, tracking_url=package.tracking_url,
@@ -117,6 +161,8 @@ def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipme
         record(order, "shipped", f"Package {packages} shipped with {package.carrier_name}, "
                f"tracking {package.tracking_number} ({what})", actor=actor, actor_role="seller",
                at=now)
+        holds.close_moot(order, ["modification"], "the order has shipped, so its items can "
+                         "no longer change.", actor=actor)
         if complete:
             transition(order, Status.SHIPPED, actor=actor, actor_role="seller")
     return shipment
@@ -139,6 +185,34 @@ def unship(order: Order, shipment: Shipment, *, actor: User | None,
         record(order, "unshipped", f"Package {shipment.tracking_number} {reason}: "
                f"{count} item{'s' if count != 1 else ''} to ship again", actor=actor,
                actor_role="seller")
+
+
+# -- voiding a label: the carrier is asked once, however many posts arrive ---------
+
+def claim_void(shipment: Shipment) -> bool:
+    """Mark the label void before asking the carrier; False if someone else already did
+    (one conditional update: of two posts at once, one claims it, the other is told)."""
+    now = utcnow()
+    won = (Shipment.update(label_voided_at=now, updated_at=now)
+           .where((Shipment.id == shipment.id) & Shipment.label_voided_at.is_null())
+           .execute())
+    if won:
+        shipment.label_voided_at = shipment.updated_at = now
+    return bool(won)
+
+
+def release_void(shipment: Shipment) -> None:
+    """The carrier did not void the label after all: it stands again."""
+    Shipment.update(label_voided_at=None).where(Shipment.id == shipment.id).execute()
+    shipment.label_voided_at = None
+
+
+def unship_voided(shipment: Shipment, *, actor: User | None) -> Order:
+    """Take a claimed, voided package out of its order, on the order as it is now."""
+    with database.atomic():
+        order = lock(shipment.order_id)
+        unship(order, shipment, actor=actor)
+    return order
 
 
 def mark_delivered(order: Order, *, version: int, actor: User) -> None:
@@ -168,6 +242,8 @@ def cancel(order: Order, *, reason: str, version: int, actor: User, actor_role: 
         restock(lines_of(order))
         if payment:
             update_order(order, payment_status=payment.value)
+        holds.close_moot(order, list(holds.KINDS), "the order was cancelled.", actor=actor,
+                         actor_role=actor_role)
 
 
 def restock(lines: list[OrderLine]) -> None:

@@ -95,23 +95,40 @@ def record(order: Order, kind: str, message: str, *, actor: User | None = None,
                              before=before, after=after, internal=internal)
 
 
-def update_order(order: Order, *, version: int | None = None, **fields) -> None:
+def update_order(order: Order, *, version: int | None = None, stamp: bool = True,
+                 **fields) -> None:
     """Write ``fields`` if the order is still at ``version`` (default: the copy's own).
 
     Bumps the version, so every other copy of the order is now stale; raises
     :class:`StaleOrder` and writes nothing when someone else wrote first.
+    ``stamp=False`` leaves ``updated_at`` alone (a buyer's request changes no field
+    of the order, but the seller's open forms must see that something arrived).
     Call it inside ``database.atomic()`` together with the rest of the change.
     """
     expected = order.version if version is None else version
     now = utcnow()
-    updated = (Order.update(version=Order.version + 1, updated_at=now, **fields)
+    stamped = {"updated_at": now} if stamp else {}
+    updated = (Order.update(version=Order.version + 1, **stamped, **fields)
                .where((Order.id == order.id) & (Order.version == expected))
                .execute())
     if updated != 1:
         raise StaleOrder(order.number)
     for name, value in fields.items():
         setattr(order, name, value)
-    order.version, order.updated_at = expected + 1, now
+    order.version = expected + 1
+    if stamp:
+        order.updated_at = now
+
+
+def lock(order_id: int) -> Order:
+    """The order as it is now, kept from every other writer until the transaction ends.
+
+    Call it first thing inside ``database.atomic()``: the no-op update takes
+    SQLite's write lock (or PostgreSQL's row lock) before the read, so what is
+    read cannot change before the transaction commits.
+    """
+    Order.update(version=Order.version).where(Order.id == order_id).execute()
+    return Order.get_by_id(order_id)
 
 
 def transition(order: Order, target: Status, *, actor: User | None = None,

@@ -9,9 +9,10 @@ seller's own edits use, so stock, prices and the timeline follow.
 """
 
 import json
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from peewee import JOIN, fn
+from peewee import JOIN, IntegrityError, fn
 
 from portal.addresses import AddressCheck
 from portal.db import database
@@ -19,11 +20,9 @@ from portal.models import (Order, OrderLine, OrderRequest, Product, Shipment, Sh
                            utcnow)
 from portal.orders import editing, fulfilment
 from portal.orders.fulfilment import FulfilmentError
+from portal.orders.holds import APPROVED, CLOSED, COMPLETED, KINDS, OPEN, REFUSED  # noqa: F401
 from portal.orders.lifecycle import PaymentStatus, Status, record, transition, update_order
 
-KINDS = {"cancellation": "Cancellation", "address_change": "New shipping address",
-         "modification": "Modification", "return": "Return"}
-OPEN, APPROVED, REFUSED, COMPLETED = "open", "approved", "refused", "completed"
 NEEDS_SELLER = (OPEN, APPROVED)  # open: to decide; approved (a return): to receive
 
 
@@ -32,18 +31,29 @@ def requests_of(order: Order) -> list[OrderRequest]:
                 .order_by(OrderRequest.created_at.desc(), OrderRequest.id.desc()))
 
 
+def _already_asked(kind: str) -> FulfilmentError:
+    return FulfilmentError(f"You already asked for this ({KINDS[kind].lower()}); "
+                           "the shop will answer soon.")
+
+
 def _open(order: Order, kind: str, buyer: User, reason: str = "", details=None) -> OrderRequest:
+    """Open a request: at most one of each kind waits per order (the database's unique
+    index decides between two posts that race). The order's version moves on, so a
+    seller's form built before the request arrived is stale and says so."""
     if OrderRequest.select().where((OrderRequest.order == order.id) & (OrderRequest.kind == kind)
                                    & OrderRequest.status.in_(NEEDS_SELLER)).exists():
-        raise FulfilmentError(f"You already asked for this ({KINDS[kind].lower()}); "
-                              "the shop will answer soon.")
-    with database.atomic():
-        request = OrderRequest.create(order=order.id, shop=order.shop_id, kind=kind,
-                                      reason=reason.strip()[:500], created_by=buyer,
-                                      details=json.dumps(details or {}))
-        record(order, "request", f"Buyer asked for: {KINDS[kind].lower()}"
-               + (f" ({reason.strip()})" if reason.strip() else ""), actor=buyer,
-               actor_role="buyer")
+        raise _already_asked(kind)
+    reason = (reason or "").strip()
+    try:
+        with database.atomic():
+            request = OrderRequest.create(order=order.id, shop=order.shop_id, kind=kind,
+                                          reason=reason[:500], created_by=buyer,
+                                          details=json.dumps(details or {}))
+            update_order(order, stamp=False)
+            record(order, "request", f"Asked the shop for: {KINDS[kind].lower()}"
+                   + (f" ({reason})" if reason else ""), actor=buyer, actor_role="buyer")
+    except IntegrityError:
+        raise _already_asked(kind) from None
     return request
 
 
@@ -100,9 +110,15 @@ def buyer_modify(order: Order, shop: Shop, changes: dict[int, tuple[int, int]], 
         variant_id, quantity = changes.get(line.id, (line.variant_id, line.quantity))
         if (variant_id, quantity) == (line.variant_id, line.quantity):
             continue
-        if not any(v.id == variant_id for v in choices[line.id]) or not 0 <= quantity <= 99:
+        variant = next((v for v in choices[line.id] if v.id == variant_id), None)
+        if variant is None or not 0 <= quantity <= 99:
             raise FulfilmentError(f"{line.product_name}: choose one of its sizes and colours "
                                   "and a quantity from 0 to 99.")
+        # What the shop has: its stock, plus what this line already set aside.
+        available = variant.stock + (line.quantity if variant.id == line.variant_id else 0)
+        if quantity > available:
+            raise FulfilmentError(f"{line.product_name} ({variant.size}, {variant.colour}): "
+                                  f"only {available} available, not {quantity}.")
         wanted[str(line.id)] = [variant_id, quantity]
     if not wanted:
         raise FulfilmentError("Change a size, colour or quantity first.")
@@ -149,44 +165,93 @@ def buyer_return(order: Order, shop: Shop, *, buyer: User, reason: str, today: d
 
 # -- the seller -----------------------------------------------------------------
 
-def describe(request: OrderRequest, lines: list[OrderLine]) -> str:
-    """The request's details in words, for the seller deciding on it."""
-    details = json.loads(request.details or "{}")
-    if request.kind == "address_change":
-        return ", ".join(v for k, v in details.items() if v and k != "phone")
+@dataclass
+class Asked:
+    """What a request asks for, in the order's terms, for both sides to read.
+
+    ``address``: the new address (an unsaved order carrying only the ``ship_*``
+    fields, so templates lay it out like the current one); ``changes``: for each
+    changed line, (what the order has, what the buyer asked for); ``difference``:
+    what the modification does to the total (minor units, + is more to pay);
+    ``items``: the lines of a return.
+    """
+
+    kind: str
+    address: Order | None = None
+    changes: list[tuple[str, str]] = field(default_factory=list)
+    difference: int = 0
+    items: list[str] = field(default_factory=list)
+
+
+def describe(requests: list[OrderRequest], lines: list[OrderLine]) -> dict[int, Asked]:
+    """Request id → what it asks for (one query for all the modifications' variants)."""
+    details = {r.id: json.loads(r.details or "{}") for r in requests}
+    wanted_ids = {v for r in requests if r.kind == "modification"
+                  for v, _ in details[r.id].values()}
+    variants = ({v.id: v for v in Variant.select().where(Variant.id.in_(list(wanted_ids)))}
+                if wanted_ids else {})
     by_id = {line.id: line for line in lines}
-    if request.kind == "modification":
-        variants = {v.id: v for v in Variant.select().where(
-            Variant.id.in_([v for v, _ in details.values()] or [0]))}
-        parts = []
-        for line_id, (variant_id, quantity) in details.items():
-            line, v = by_id.get(int(line_id)), variants.get(variant_id)
-            if line and v:
-                parts.append(f"{editing.describe_line(line)} → {line.product_name} "
-                             f"({v.size}, {v.colour}) × {quantity}")
-        return "; ".join(parts)
-    if request.kind == "return":
-        return ", ".join(editing.describe_line(by_id[i]) for i in details.get("lines", [])
-                         if i in by_id)
-    return ""
+    found = {}
+    for r in requests:
+        asked, data = Asked(r.kind), details[r.id]
+        if r.kind == "address_change":
+            asked.address = Order(**{column: data.get(key, "")
+                                     for key, column in editing.ADDRESS_COLUMNS.items()})
+        elif r.kind == "modification":
+            for line_id, (variant_id, quantity) in data.items():
+                line, v = by_id.get(int(line_id)), variants.get(variant_id)
+                if line is None:
+                    continue
+                if v is None:
+                    asked.changes.append((editing.describe_line(line), "no longer sold"))
+                    continue
+                asked.changes.append((editing.describe_line(line),
+                                      "removed" if quantity == 0 else
+                                      f"{line.product_name} ({v.size}, {v.colour}) × {quantity}"))
+                asked.difference += quantity * v.price - line.line_total
+        elif r.kind == "return":
+            asked.items = [editing.describe_line(by_id[i]) for i in data.get("lines", [])
+                           if i in by_id]
+        found[r.id] = asked
+    return found
+
+
+def _answered(request: OrderRequest) -> FulfilmentError:
+    """The message for the one who lost the race to answer ``request``."""
+    now = OrderRequest.get_or_none(OrderRequest.id == request.id)
+    state = {APPROVED: "approved", REFUSED: "refused", COMPLETED: "approved",
+             CLOSED: "closed"}.get(now.status if now else None, "answered")
+    who = f" by {now.decided_by.name}" if now and now.decided_by_id else ""
+    return FulfilmentError(f"This request was already {state}{who}; nothing was changed. "
+                           "Here is the order as it is now.")
 
 
 def decide(request: OrderRequest, order: Order, *, approve: bool, seller: User,
            response: str = "") -> None:
-    """Approve (and apply) or refuse an open request; the buyer sees the answer."""
+    """Approve (and apply) or refuse an open request; the buyer sees the answer.
+
+    Answering is one conditional update (``... WHERE status = 'open'``) in the same
+    transaction as applying it: of two answers at once, one wins and the other is
+    told, and the request never says Refused of an order its approval cancelled.
+    """
     if request.status != OPEN:
-        raise FulfilmentError("This request was already answered.")
-    response = response.strip()[:500]
+        raise _answered(request)
+    response = (response or "").strip()[:500]
     if not approve and not response:
         raise FulfilmentError("Tell the buyer why you refuse.")
     name = KINDS[request.kind].lower()
+    status = (APPROVED if approve and request.kind == "return"
+              else COMPLETED if approve else REFUSED)
     with database.atomic():
+        won = (OrderRequest.update(status=status, decided_by=seller, decided_at=utcnow(),
+                                   response=response)
+               .where((OrderRequest.id == request.id) & (OrderRequest.status == OPEN))
+               .execute())
+        if not won:
+            raise _answered(request)
         if approve:
             _apply(request, order, seller)
-        request.status = (APPROVED if approve and request.kind == "return"
-                          else COMPLETED if approve else REFUSED)
-        request.decided_by, request.decided_at, request.response = seller, utcnow(), response
-        request.save()
+        request.status, request.decided_by, request.response = status, seller, response
         verdict = "approved" if approve else "refused"
         record(order, "request", f"Request for {name} {verdict}"
                + (f": {response}" if response else "")
@@ -216,12 +281,16 @@ def receive_return(request: OrderRequest, order: Order, *, seller: User, version
     refund = (PaymentStatus.REFUNDED if returned >= {line.id for line in lines}
               else PaymentStatus.PARTIALLY_REFUNDED)
     with database.atomic():
+        won = (OrderRequest.update(status=COMPLETED)
+               .where((OrderRequest.id == request.id) & (OrderRequest.status == APPROVED))
+               .execute())
+        if not won:
+            raise FulfilmentError("This return was already received; nothing was changed.")
         transition(order, Status.RETURNED, actor=seller, actor_role="seller",
                    reason="return received, refund issued", version=version)
         fulfilment.restock([line for line in lines if line.id in returned])
         update_order(order, payment_status=refund.value)
         request.status = COMPLETED
-        request.save()
 
 
 def _label(order: Order) -> str:

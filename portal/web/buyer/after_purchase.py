@@ -43,10 +43,12 @@ def render_order(order, *, status: int = 200, **forms):
         "return_form": ReturnForm(formdata=None, **version) if can_return else None,
     }
     context.update(forms)
+    asked_for = requests.requests_of(order)
     return render_template(
         "buyer/order_detail.html", detail=detail, **context,
         links=shipping.tracking_links(order.shop_id, detail.shipments),
-        requests=requests.requests_of(order), kinds=requests.KINDS,
+        requests=asked_for, asked=requests.describe(asked_for, detail.lines),
+        kinds=requests.KINDS,
         choices=editing.variant_choices(detail.lines) if can_modify else {},
         modification_deadline=requests.modification_deadline(order, shop),
         return_deadline=return_deadline if can_return else None), status

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.models import utcnow
-from portal.orders import editing, fulfilment, management, requests
+from portal.orders import editing, fulfilment, holds, management, requests
 from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused, allowed_targets
 from portal.orders.queries import order_detail
 from portal.money import format_money
@@ -14,7 +14,7 @@ from portal.shipping import (ShippingRefused, buy_label, carriers_for_shop, chec
                              label_shipment_fields, quote_rates)
 from portal.web.access import current_shop, seller_required
 from portal.web.seller import bp
-from portal.web.forms import checked_address, line_changes
+from portal.web.forms import checked_address, line_changes, parse_int
 from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, DecisionForm,
                                      LabelForm, NoteForm, ShipForm, VersionedForm, options)
 
@@ -67,9 +67,11 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, **for
     }
     context.update(forms)
     pending_requests = [r for r in requests.requests_of(order) if r.status in requests.NEEDS_SELLER]
+    asked = requests.describe(pending_requests, detail.lines)
     return render_template(
         "seller/order.html", detail=detail, shop=shop, **context, unsaved=unsaved,
-        pending_requests=[(r, requests.describe(r, detail.lines)) for r in pending_requests],
+        pending_requests=[(r, asked[r.id]) for r in pending_requests],
+        shipping_hold=holds.shipping_hold(order) if order.status == Status.PROCESSED else None,
         kinds=requests.KINDS, decision_form=DecisionForm(formdata=None),
         editable=editing.editable(order), allowed=allowed_targets(order.status),
         checklist_complete=fulfilment.checklist_complete(order, detail.lines),
@@ -107,13 +109,26 @@ def checklist(number: str):
     order, form = _order_or_404(number), ChecklistForm()
     if not form.validate_on_submit():
         abort(400, description="The checklist form was incomplete; reload the page.")
-    picked = {int(v) for v in request.form.getlist("picked") if v.isdigit()}
+    picked = {parse_int(v) for v in request.form.getlist("picked")}
+    if None in picked:
+        return _refused(order, fulfilment.FulfilmentError(
+            "The checklist came back with a line that is not on this order; nothing was saved."))
     try:
-        fulfilment.save_checklist(order, picked=picked, address_verified=form.address_verified.data,
-                                  version=form.expected_version, actor=current_user)
+        if request.form.get("then") != "process":
+            fulfilment.save_checklist(order, picked=picked,
+                                      address_verified=form.address_verified.data,
+                                      version=form.expected_version, actor=current_user)
+            return _done(order, "Checklist saved.")
+        processed = fulfilment.check_and_process(
+            order, picked=picked, address_verified=form.address_verified.data,
+            version=form.expected_version, actor=current_user)
     except REFUSED as exc:
         return _refused(order, exc)
-    return _done(order, "Checklist saved.")
+    if not processed:  # what was ticked is saved; the rest is still to tick
+        flash("Checklist saved, but the order is still Pending: tick every line and the "
+              "address, then press Mark as processed again.", "error")
+        return redirect(url_for("seller.order", number=order.number), code=303)
+    return _done(order, f"Order {order.number} is Processed and ready to ship.")
 
 
 def _one_step(number: str, step, message: str):
@@ -147,8 +162,13 @@ def ship(number: str):
         return render_order(order, status=422, ship_form=form)
     quantities = {}
     for key, value in request.form.items():
-        if key.startswith("ship-") and key[5:].isdigit():
-            quantities[int(key[5:])] = int(value) if value.strip().isdigit() else -1
+        if key.startswith("ship-") and parse_int(key[5:]) is not None:
+            quantity = parse_int(value or "0")
+            if quantity is None:
+                return _refused(order, fulfilment.FulfilmentError(
+                    f"“{value[:20]}” is not a quantity: type a whole number (0 leaves the "
+                    "item out of this package)."), unsaved=_typed(form))
+            quantities[parse_int(key[5:])] = quantity
     if not quantities:  # no package contents given: everything that is left
         quantities = fulfilment.remaining(order)
     package = fulfilment.Package(quantities, check.carrier_code, check.carrier_name,
@@ -177,6 +197,9 @@ def label(number: str):
                         else fulfilment.FulfilmentError(
                             f"Order {order.number} is {Status(order.status).label}: "
                             "only Processed orders can ship."))
+    hold = holds.shipping_hold(order)
+    if hold:  # nothing bought for an order that may not ship yet
+        return _refused(order, fulfilment.FulfilmentError(hold))
     carrier_code, _, service_code = form.rate.data.partition(":")
     try:
         bought = buy_label(shop, order, carrier_code, service_code)
