@@ -81,14 +81,17 @@ def bulk():
         return redirect(url_for("seller.packing_slips", order=sorted(chosen)), code=303)
     done, skipped = _process_many(list(chosen.values()))
     if done:
-        flash(f"Marked as processed: {', '.join(done)}.", "success")
+        flash(f"Marked as processed, each checklist confirmed by you (on its timeline): "
+              f"{', '.join(done)}.", "success")
     if skipped:
         flash("Not processed: " + "; ".join(f"{n} ({why})" for n, why in skipped) + ".", "error")
     return redirect(back, code=303)
 
 
 def _process_many(orders) -> tuple[list[str], list[tuple[str, str]]]:
-    """Process the orders whose checklist is complete; say why for the others."""
+    """Process the ticked Pending orders, the seller confirming each one's checklist
+    (every line picked, the address verified; on its timeline with their name);
+    say why for the others."""
     lines: dict[int, list] = {}
     for line in OrderLine.select().where(OrderLine.order.in_([o.id for o in orders])):
         lines.setdefault(line.order_id, []).append(line)
@@ -96,21 +99,19 @@ def _process_many(orders) -> tuple[list[str], list[tuple[str, str]]]:
     for order in sorted(orders, key=lambda o: o.number):
         if order.status != Status.PENDING:
             skipped.append((order.number, f"it is {Status(order.status).label}"))
-        elif not fulfilment.checklist_complete(order, lines.get(order.id, [])):
-            skipped.append((order.number, "checklist incomplete"))
-        else:
-            try:
-                fulfilment.process(order, version=order.version, actor=current_user,
-                                   lines=lines.get(order.id, []))
-                done.append(order.number)
-            except (StaleOrder, TransitionRefused, fulfilment.FulfilmentError) as exc:
-                skipped.append((order.number, str(exc)))
+            continue
+        try:
+            fulfilment.confirm_and_process(order, lines=lines.get(order.id, []),
+                                           actor=current_user)
+            done.append(order.number)
+        except (StaleOrder, TransitionRefused, fulfilment.FulfilmentError) as exc:
+            skipped.append((order.number, str(exc)))
     return done, skipped
 
 
 def _back_to_list() -> str:
-    target = request.form.get("back", "")
-    return target if target.startswith("/seller/orders") else url_for("seller.orders")
+    return (safe_local_path(request.form.get("back"), "/seller/orders")
+            or url_for("seller.orders"))
 
 
 @bp.get("/orders/packing-slips")
