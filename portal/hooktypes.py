@@ -14,8 +14,9 @@ class PluginRefusal(Exception):
 
     ``raise PluginRefusal("This address is outside our delivery area.")`` in
     ``carrier_rates``, ``carrier_buy_label``, ``carrier_void_label`` or
-    ``carrier_validate_tracking_number`` is shown to the seller as
-    "<carrier name>: <message>" (beside the field or the rates), is not
+    ``carrier_validate_tracking_number`` is shown to the seller after the
+    carrier's name ("Swift Post: This address is outside our delivery
+    area.", beside the field or the rates), is not
     logged as a crash and does not make the plugin "unavailable". Any other
     exception is a crash: logged, and the plugin is shown as unavailable.
     Write the message for the seller: a full sentence, no stack trace.

@@ -1,18 +1,13 @@
 """Fixtures for testing a portal plugin, shipped with the portal.
 
 pytest loads this module by itself wherever the portal is installed (entry
-point ``pytest11``), so a plugin's tests can simply ask for:
+point ``pytest11``), so a plugin's tests simply ask for the fixtures by name;
+``docs/plugins.md`` ("Test fixtures") documents each with an example. Sellers
+made here log in with their e-mail and :data:`PASSWORD`.
 
-- ``portal_app``: the portal on a temporary SQLite database (or on
-  ``PORTAL_TEST_DATABASE_URL``), background tasks run at once, CSRF off;
-- ``portal_client``: a test client of that app;
-- ``portal_shop``: a seller's shop (the seller logs in with ``seller@example.com``
-  and :data:`PASSWORD`);
-- ``enable_plugin(shop, name, **settings)``: turn a plugin on for a shop, with settings;
-- ``shipped_order(shop, carrier_code, tracking_number)``: a Shipped order with one parcel;
-- ``post_webhook(code, shop, payload, secret=..., signer=...)``: post a signed push
-  to ``/webhooks/carriers/<code>``;
-- ``register_plugin(obj, name)``: register a plugin object for one test.
+The fixtures wrap plain functions of this module (``enable``,
+``make_shipped_order``, ``make_processed_order``, ``signed_post``, ...), which
+the portal's own tests import directly.
 """
 
 import json
@@ -42,6 +37,7 @@ TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "portal-testing", "WTF_CSRF_ENABLE
 
 
 def make_seller_shop(email: str = "seller@example.com", name: str = "Test Shop") -> Shop:
+    """A seller (``email``, :data:`PASSWORD`) and their shop."""
     seller = User.create(email=email, name="Test Seller", role="seller",
                          password_hash=password_hash())
     return Shop.create(owner=seller, name=name, slug=name.lower().replace(" ", "-"))
@@ -51,9 +47,7 @@ def make_shipped_order(shop: Shop, carrier_code: str, tracking_number: str, *,
                        buyer: User | None = None) -> Shipment:
     """A Shipped order of ``shop`` with one parcel; returns the parcel (``.order`` is the order)."""
     from portal.orders.numbers import new_order_number
-    if buyer is None:
-        buyer = User.get_or_none(User.email == "buyer@example.com") or User.create(
-            email="buyer@example.com", name="Test Buyer", password_hash=password_hash())
+    buyer = _buyer(buyer)
     now = utcnow()
     order = Order.create(
         number=new_order_number(), shop=shop, buyer=buyer, status="shipped", currency="USD",
@@ -72,11 +66,84 @@ def make_shipped_order(shop: Shop, carrier_code: str, tracking_number: str, *,
                            tracking_number=tracking_number, shipped_at=now - timedelta(days=1))
 
 
+def _buyer(buyer: User | None) -> User:
+    if buyer is not None:
+        return buyer
+    return User.get_or_none(User.email == "buyer@example.com") or User.create(
+        email="buyer@example.com", name="Test Buyer", password_hash=password_hash())
+
+
+def make_processed_order(shop: Shop, *, buyer: User | None = None,
+                         items=(("Test item", 2500, 1),), currency: str = "USD",
+                         ship_country: str = "US", ship_postal_code: str = "97205") -> Order:
+    """A Processed order of ``shop``, its checklist done: ready to ship or to buy a label for.
+
+    ``items`` are (product name, unit price in minor units, quantity).
+    """
+    from portal.orders.numbers import new_order_number
+    buyer = _buyer(buyer)
+    now = utcnow()
+    subtotal = sum(price * quantity for _, price, quantity in items)
+    order = Order.create(
+        number=new_order_number(), shop=shop, buyer=buyer, status="processed", currency=currency,
+        subtotal=subtotal, total=subtotal, item_summary=items[0][0]
+        + (f" + {len(items) - 1} more" if len(items) > 1 else ""),
+        item_count=sum(q for *_, q in items), address_verified=True, ship_name=buyer.name,
+        ship_line1="1 Main Street", ship_city="Portland", ship_region="OR",
+        ship_postal_code=ship_postal_code, ship_country=ship_country,
+        placed_at=now - timedelta(days=1), estimated_delivery=(now + timedelta(days=4)).date())
+    for name, price, quantity in items:
+        OrderLine.create(order=order, product_name=name, unit_price=price, quantity=quantity,
+                         line_total=price * quantity, picked=True)
+    OrderEvent.create(order=order, actor=buyer, actor_role="buyer", kind="placed",
+                      message="Order placed")
+    return order
+
+
 def enable(shop: Shop, name: str, **settings) -> PluginConfig:
+    """Turn plugin ``name`` on for ``shop``; store ``settings`` as its settings form would.
+
+    The settings go through the plugin's form, as the seller's page does:
+    fields not given keep the stored value or the form's default, and
+    :class:`portal.shop_plugins.SettingsRefused` (a ``ValueError``) says which
+    field the form refuses and why. Without settings nothing is stored.
+    """
+    if name not in pluginmanager.plugin_names():
+        raise LookupError(f"No plugin named {name!r} is registered; installed: "
+                          f"{', '.join(pluginmanager.plugin_names())}")
+    if settings:
+        stored = shop_plugins.for_shop(shop).settings(name)
+        settings = shop_plugins.validate_settings(name, settings, stored)
     row = shop_plugins.set_enabled(shop, name, True)
     if settings:
         row = shop_plugins.save_settings(shop, name, settings)
     return row
+
+
+def login(client, email: str, password: str = PASSWORD):
+    """Log ``client`` in through the login form; raises if the portal refuses."""
+    response = client.post("/login", data={"email": email, "password": password})
+    if response.status_code not in (302, 303):
+        raise AssertionError(f"Logging in as {email} was refused ({response.status_code}).")
+    return client
+
+
+def buy_label_and_ship(shop: Shop, order: Order, carrier_code: str, service_code: str,
+                       actor: User | None = None) -> Shipment:
+    """What the seller's "Buy label" does: quote again, buy, ship what is left with the label.
+
+    Raises :class:`portal.shipping.ShippingRefused` with the seller's message
+    when the carrier refuses or fails.
+    """
+    from portal import shipping
+    from portal.orders import fulfilment
+    label = shipping.buy_label(shop, order, carrier_code, service_code)
+    name = next((c.name for c in shipping.carriers_for_shop(shop) if c.code == carrier_code),
+                carrier_code)
+    package = fulfilment.Package(fulfilment.remaining(order), label.carrier_code, name,
+                                 label.tracking_number, label.tracking_url,
+                                 shipping.label_shipment_fields(label))
+    return fulfilment.ship(order, package, version=order.version, actor=actor or shop.owner)
 
 
 def signed_post(client, code: str, shop: Shop, payload, *, secret: str | None = None,
@@ -124,6 +191,12 @@ def easypost_event(tracking_code: str, details: list[tuple[str, str]], *,
 
 @pytest.fixture
 def portal_app(tmp_path):
+    """The portal (a Flask app) on an empty database, inside an app context for the test.
+
+    The database is a temporary SQLite file, or the one ``PORTAL_TEST_DATABASE_URL``
+    names (its tables are dropped and made anew). Background tasks run at once,
+    CSRF checks are off, a hook has 1 s to answer. Every other fixture uses it.
+    """
     from portal import create_app
     from portal.db import database
     url = os.environ.get("PORTAL_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'portal.sqlite3'}"
@@ -140,26 +213,92 @@ def portal_app(tmp_path):
 
 @pytest.fixture
 def portal_client(portal_app):
+    """A test client of ``portal_app`` (``get``, ``post``, ...), not logged in."""
     return portal_app.test_client()
 
 
 @pytest.fixture
 def portal_shop(portal_app):
+    """A shop, "Test Shop" (slug ``test-shop``); its seller logs in as ``seller@example.com``
+    with :data:`portal.testing.PASSWORD`. No plugin is on but the always-on manual carrier."""
     return make_seller_shop()
 
 
 @pytest.fixture
+def seller_client(portal_client, portal_shop):
+    """``portal_client`` logged in as ``portal_shop``'s seller: open ``/seller/...`` pages."""
+    return login(portal_client, portal_shop.owner.email)
+
+
+@pytest.fixture
 def enable_plugin(portal_app):
+    """``enable_plugin(shop, name, **settings)``: turn a plugin on for a shop, with settings.
+
+    The settings are checked by the plugin's settings form as the seller's page
+    checks them (fields not given keep their default) and stored as the form
+    gives them; a value the form refuses raises
+    ``portal.shop_plugins.SettingsRefused`` naming the field and the form's
+    message. A plugin that takes webhooks gets the shop's secret. Returns the
+    shop's ``PluginConfig`` row of the plugin.
+    """
     return enable
 
 
 @pytest.fixture
+def processed_order(portal_app):
+    """``processed_order(shop, *, buyer=None, items=(("Test item", 2500, 1),), currency="USD",
+    ship_country="US", ship_postal_code="97205")``: a Processed order, its checklist done,
+    ready to ship or to buy a label for. Items are (name, unit price in cents, quantity).
+    Returns the ``portal.models.Order``.
+    """
+    return make_processed_order
+
+
+@pytest.fixture
 def shipped_order(portal_app):
+    """``shipped_order(shop, carrier_code, tracking_number, *, buyer=None)``: a Shipped order
+    with one parcel of that carrier. Returns the parcel (a ``portal.models.Shipment``;
+    ``.order`` is the order, ``.status`` its latest tracking status)."""
     return make_shipped_order
 
 
 @pytest.fixture
+def quote_rates(portal_app):
+    """``quote_rates(shop, order, carrier_code=None)``: the rates the seller is offered for an
+    order, as the order page asks for them (``carrier_rates`` of each label-selling carrier the
+    shop has on and configured). Returns a ``RateQuote``: ``.rates`` (``Rate``, cheapest
+    first), ``.unavailable`` (names of carriers that failed), ``.refused`` ("Name: why" of
+    carriers that raised ``PluginRefusal``)."""
+    from portal import shipping
+    return shipping.quote_rates
+
+
+@pytest.fixture
+def buy_label(portal_app):
+    """``buy_label(shop, order, carrier_code, service_code)``: what the seller's "Buy label"
+    does: quote again, call ``carrier_buy_label``, ship everything left with the label. Returns
+    the parcel (``Shipment``: ``tracking_number``, ``label_id``, ``label_amount``, ...); raises
+    ``portal.shipping.ShippingRefused`` with the message the seller would read."""
+    return buy_label_and_ship
+
+
+@pytest.fixture
+def poll_tracking(portal_app):
+    """``poll_tracking(now=None)``: one run of the background worker's tracking poll. Every
+    undelivered parcel of a ``"polling"`` carrier is passed to its ``carrier_track`` (with
+    ``now``, default the current time, naive UTC); new scans are stored and a fully delivered
+    order becomes Delivered. Returns how many scans were new."""
+    from portal import tracking
+    return tracking.poll_shipments
+
+
+@pytest.fixture
 def post_webhook(portal_client):
+    """``post_webhook(code, shop, payload, *, secret=None, signer=None, header="X-Hmac-Signature",
+    headers=None)``: POST ``payload`` (a dict, sent as JSON, or raw bytes) to
+    ``/webhooks/carriers/<code>?shop=<slug>``, signed with the shop's secret for the plugin
+    (or ``secret``). ``signer(secret, body)`` makes the ``header`` value (EasyPost's scheme
+    by default). Returns the response."""
     def post(code, shop, payload, **kwargs):
         return signed_post(portal_client, code, shop, payload, **kwargs)
     return post
@@ -167,6 +306,8 @@ def post_webhook(portal_client):
 
 @pytest.fixture
 def register_plugin():
+    """``register_plugin(plugin, name)``: register an object (or module) whose methods are
+    decorated with ``portal.hookimpl`` as plugin ``name``, for this test only. Returns it."""
     names = []
 
     def register(plugin, name: str):

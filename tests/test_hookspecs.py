@@ -89,8 +89,9 @@ def test_the_plugins_cli_lists_plugins_and_their_hooks(runner):
 
 
 def test_the_docs_walk_through_is_the_example_plugins_real_code():
-    """Every Python block of docs/plugins.md is copied from the example plugin, so it runs."""
-    docs = (ROOT / "docs" / "plugins.md").read_text()
+    """Every Python block of docs/plugins.md's walk-through is copied from the example
+    plugin, so it runs (the generated parts are checked by tests/test_docs.py)."""
+    docs = (ROOT / "docs" / "plugins.md").read_text().split("<!-- generated:")[0]
     example = ROOT / "examples" / "portal-carrier-example"
     sources = "".join(p.read_text() for p in example.rglob("*.py"))
     blocks = re.findall(r"```python\n(.*?)```", docs, re.S)

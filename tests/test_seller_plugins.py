@@ -195,3 +195,23 @@ def test_no_input_on_the_page_says_autocomplete_none(seller_in):
 def test_a_freshly_installed_plugin_needs_a_restart_and_the_page_says_so(seller_in):
     assert "appears here after the portal restarts" in seller_in.get("/seller/plugins/").get_data(
         as_text=True)
+
+
+def test_enable_plugin_checks_settings_through_the_plugins_form(shop):
+    from portal.testing import enable
+    with pytest.raises(shop_plugins.SettingsRefused,
+                       match="'demo' refuses these settings: minutes_per_step: Number must be "
+                             "between 1 and 1440"):
+        enable(shop, "demo", minutes_per_step=0)
+    with pytest.raises(shop_plugins.SettingsRefused, match="minutes: not a field of its settings "
+                                                           "form \\(fields: minutes_per_step\\)"):
+        enable(shop, "demo", minutes=5)
+    with pytest.raises(shop_plugins.SettingsRefused, match="ups.*has no settings form"):
+        enable(shop, "ups", account="1")
+    with pytest.raises(LookupError, match="No plugin named 'nope'"):
+        enable(shop, "nope")
+    assert PluginConfig.select().count() == 0  # nothing stored by a refused call
+    enable(shop, "demo", minutes_per_step="7")
+    assert shop_plugins.for_shop(shop).settings("demo") == {"minutes_per_step": 7}  # as the form stores it
+    enable(shop, "easypost", tolerance_minutes=30)
+    assert shop_plugins.for_shop(shop).settings("easypost") == {"tolerance_minutes": 30}

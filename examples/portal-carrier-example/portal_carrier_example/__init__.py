@@ -3,24 +3,27 @@
 Swift Post numbers are ``SP`` + 9 digits + a check digit (the sum of the
 digits, mod 10). Swift Post pushes tracking news as JSON signed with
 HMAC-SHA256 in ``X-Swift-Signature`` (hex of ``timestamp + "." + body``),
-with the UNIX time in ``X-Swift-Timestamp``.
+with the UNIX time in ``X-Swift-Timestamp``. It quotes rates and sells labels
+inside the United States (with the shop's API key), and refuses, with a reason
+the seller reads, parcels going elsewhere.
 """
 
 import hashlib
 import hmac
 import json
 import re
+import secrets
 from datetime import datetime, timedelta, timezone
 
-from wtforms import Form, StringField
-from wtforms.validators import Length, Optional
+from wtforms import Form, PasswordField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
 from portal import hookimpl
-from portal.hooktypes import (CarrierInfo, TrackingNumberCheck, TrackingReport, TrackingStatus,
-                              TrackingUpdate, WebhookResult)
+from portal.hooktypes import (CarrierInfo, Label, PluginRefusal, Rate, TrackingNumberCheck,
+                              TrackingReport, TrackingStatus, TrackingUpdate, WebhookResult)
 
 CODE = "swiftpost"
-INFO = CarrierInfo(code=CODE, name="Swift Post", tracking="webhook")
+INFO = CarrierInfo(code=CODE, name="Swift Post", tracking="webhook", labels=True)
 NUMBER = re.compile(r"^SP(\d{9})(\d)$")
 MAX_AGE = timedelta(minutes=5)
 
@@ -37,7 +40,10 @@ STATUSES = {
 
 
 class SwiftPostSettings(Form):
-    account = StringField("Swift Post account number", validators=[Optional(), Length(max=20)])
+    api_key = PasswordField("Swift Post API key", validators=[InputRequired(), Length(max=80)],
+                            description="On your Swift Post dashboard, under Developers.")
+    account = StringField("Swift Post account number", validators=[Optional(), Length(max=20)],
+                          description="Printed on your labels; optional.")
 
 
 def check_digit(digits: str) -> int:
@@ -78,6 +84,30 @@ def carrier_tracking_url(carrier_code, tracking_number):
     if carrier_code != CODE:
         return None
     return f"https://swiftpost.example/track/{tracking_number}"
+
+
+SERVICES = [("standard", "Swift Standard", 650, 3), ("next_day", "Swift Next Day", 1450, 1)]
+
+
+@hookimpl
+def carrier_rates(carrier_code, parcel):
+    if carrier_code != CODE:
+        return None
+    if parcel.to_country != "US":
+        raise PluginRefusal("Swift Post delivers inside the United States only.")
+    extra = 150 * max(0, parcel.weight_grams - 1000) // 1000
+    return [Rate(CODE, code, name, price + extra, parcel.currency, days)
+            for code, name, price, days in SERVICES]
+
+
+@hookimpl
+def carrier_buy_label(carrier_code, rate):
+    if carrier_code != CODE:
+        return None
+    digits = f"{secrets.randbelow(10**9):09d}"
+    number = f"SP{digits}{check_digit(digits)}"
+    return Label(CODE, rate.service_code, rate.service_name, number, f"lbl_{number}",
+                 rate.amount, rate.currency, f"https://swiftpost.example/track/{number}")
 
 
 @hookimpl

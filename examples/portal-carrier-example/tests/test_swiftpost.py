@@ -9,6 +9,7 @@ from portal.testing import PASSWORD
 from portal_carrier_example import sign
 
 GOOD = "SP1234567895"  # 1+2+...+9 = 45 -> check digit 5
+KEY = "sk_test_swift_0001"
 
 
 def signer_at(timestamp):
@@ -31,12 +32,12 @@ def test_the_portal_finds_the_plugin(portal_client, portal_shop, enable_plugin):
     portal_client.post("/login", data={"email": portal_shop.owner.email, "password": PASSWORD})
     page = portal_client.get("/seller/plugins/").get_data(as_text=True)
     assert "Swift Post" in page  # listed for the seller to turn on
-    enable_plugin(portal_shop, "swiftpost")
+    enable_plugin(portal_shop, "swiftpost", api_key=KEY)
     assert "swiftpost" in [c.code for c in shipping.carriers_for_shop(portal_shop)]
 
 
 def test_tracking_numbers(portal_shop, enable_plugin):
-    enable_plugin(portal_shop, "swiftpost")
+    enable_plugin(portal_shop, "swiftpost", api_key=KEY)
     assert shipping.check_tracking_number(portal_shop, "swiftpost", "sp 1234 5678 95").valid
     assert not shipping.check_tracking_number(portal_shop, "swiftpost", "SP1234567894").valid
     assert not shipping.check_tracking_number(portal_shop, "swiftpost", "SP123456789").valid
@@ -45,7 +46,7 @@ def test_tracking_numbers(portal_shop, enable_plugin):
 
 
 def test_a_signed_push_delivers_the_order(portal_shop, enable_plugin, shipped_order, post_webhook):
-    enable_plugin(portal_shop, "swiftpost")
+    enable_plugin(portal_shop, "swiftpost", api_key=KEY)
     parcel = shipped_order(portal_shop, "swiftpost", GOOD)
     now = str(int(time.time()))
     response = post_webhook("swiftpost", portal_shop,
@@ -58,7 +59,7 @@ def test_a_signed_push_delivers_the_order(portal_shop, enable_plugin, shipped_or
 
 
 def test_a_bad_signature_stores_nothing(portal_shop, enable_plugin, shipped_order, post_webhook):
-    enable_plugin(portal_shop, "swiftpost")
+    enable_plugin(portal_shop, "swiftpost", api_key=KEY)
     shipped_order(portal_shop, "swiftpost", GOOD)
     now = str(int(time.time()))
     response = post_webhook("swiftpost", portal_shop, push(GOOD, ("MOVING", "x")),
@@ -69,7 +70,7 @@ def test_a_bad_signature_stores_nothing(portal_shop, enable_plugin, shipped_orde
 
 
 def test_a_stale_push_is_refused(portal_shop, enable_plugin, shipped_order, post_webhook):
-    enable_plugin(portal_shop, "swiftpost")
+    enable_plugin(portal_shop, "swiftpost", api_key=KEY)
     shipped_order(portal_shop, "swiftpost", GOOD)
     old = str(int(time.time()) - 3600)
     response = post_webhook("swiftpost", portal_shop, push(GOOD, ("MOVING", "x")),
