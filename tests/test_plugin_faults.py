@@ -184,3 +184,15 @@ def test_a_refusal_is_a_message_for_the_seller_not_a_crash(client, auth, shop, b
     auth.login("seller@example.com")
     html = client.get("/seller/plugins/").get_data(as_text=True)
     assert "Unavailable" not in html.split('id="plugin-far"')[1].split("</article>")[0]
+
+
+def test_the_seller_reads_a_carriers_refusal_on_the_order_page(client, auth, shop, buyer,
+                                                             register_plugin):
+    register_plugin(Refuser(), "far")
+    enable(shop, "far")
+    abroad = make_order(buyer, shop, status="processed", ship_country="DE")
+    auth.login("seller@example.com")
+    html = client.get(f"/seller/orders/{abroad.number}").get_data(as_text=True)
+    assert "Far Away Post: This address is outside our area." in html
+    assert "Unavailable right now" not in html
+    assert 'autocomplete="None"' not in html  # the form macro omits an unset autocomplete
