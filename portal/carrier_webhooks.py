@@ -47,6 +47,8 @@ def receive(carrier_code: str, shop_slug: str, headers: dict[str, str], body: by
             break
     if outcome is None or (outcome.ok and outcome.value is None):
         return Answer(404, f"This shop takes no {carrier_code!r} webhooks (is the plugin enabled?).")
+    if outcome.refused:  # the plugin raised PluginRefusal: a 4xx, not "retry later"
+        return Answer(400, outcome.refused)
     if not outcome.ok or not isinstance(outcome.value, WebhookResult):
         return Answer(503, "The carrier plugin is unavailable; please retry later.")
     result = outcome.value

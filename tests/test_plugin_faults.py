@@ -196,3 +196,24 @@ def test_the_seller_reads_a_carriers_refusal_on_the_order_page(client, auth, sho
     assert "Far Away Post: This address is outside our area." in html
     assert "Unavailable right now" not in html
     assert 'autocomplete="None"' not in html  # the form macro omits an unset autocomplete
+
+
+class RefusingReceiver:
+    @hookimpl
+    def carrier_info(self):
+        return CarrierInfo("picky", "Picky Post", tracking="webhook")
+
+    @hookimpl
+    def carrier_parse_webhook(self, carrier_code):
+        if carrier_code == "picky":
+            raise PluginRefusal("Picky Post pushes are JSON objects")
+
+
+def test_a_webhook_refused_with_plugin_refusal_is_a_400_not_retry_later(client, shop,
+                                                                        register_plugin):
+    register_plugin(RefusingReceiver(), "picky")
+    enable(shop, "picky")
+    response = client.post(f"/webhooks/carriers/picky?shop={shop.slug}", data=b"[]",
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert "Picky Post pushes are JSON objects." in response.get_data(as_text=True)
