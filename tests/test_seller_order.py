@@ -344,3 +344,71 @@ def test_edit_lines_refuses_what_is_not_a_number(client, auth, order, catalogue,
     assert response.status_code == 422
     assert "choose a size/colour and a whole quantity" in response.get_data(as_text=True)
     assert fresh(order).version == 1
+
+
+def test_ticking_and_processing_is_one_post(client, auth, order, seller):
+    """The checklist trap: ticks pressed with "Mark as processed" are saved with it."""
+    auth.login(SELLER)
+    page = client.get(f"/seller/orders/{order.number}").get_data(as_text=True)
+    checklist = page.split('id="checklist-h"')[1].split("</form>")[0]
+    assert 'name="then" value="process"' in checklist  # the button is in the ticks' form
+    done = post(client, order, "checklist", picked=[str(line.id) for line in lines(order)],
+                address_verified="y", then="process")
+    assert done.status_code == 303
+    stored = fresh(order)
+    assert stored.status == "processed" and stored.address_verified
+    assert all(line.picked for line in lines(order))
+    assert f"Order {order.number} is Processed" in client.get(
+        f"/seller/orders/{order.number}").get_data(as_text=True)
+
+
+def test_processing_an_incomplete_checklist_keeps_the_ticks(client, auth, order, seller):
+    auth.login(SELLER)
+    first = lines(order)[0]
+    response = post(client, order, "checklist", picked=[str(first.id)], then="process")
+    assert response.status_code == 303
+    assert fresh(order).status == "pending"
+    assert [line.picked for line in lines(order)] == [True, False]
+    page = client.get(f"/seller/orders/{order.number}").get_data(as_text=True)
+    assert "Checklist saved, but the order is still Pending" in page
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1²", "-1", "9" * 40])
+def test_unicode_digits_in_checklist_ticks_are_a_clear_refusal(client, auth, order, seller, value):
+    auth.login(SELLER)
+    response = post(client, order, "checklist", picked=[value], address_verified="y",
+                    then="process")
+    assert response.status_code == 422
+    assert "a line that is not on this order; nothing was saved" in response.get_data(as_text=True)
+    assert fresh(order).status == "pending" and not any(line.picked for line in lines(order))
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1.5", "-1"])
+def test_unicode_digits_in_ship_quantities_are_a_clear_refusal(client, auth, order, seller, value):
+    auth.login(SELLER)
+    tick_all(client, order)
+    post(client, order, "process")
+    line_a, line_b = lines(order)
+    response = post(client, order, "ship", carrier="manual", tracking_number="PKG-000001",
+                    **{f"ship-{line_a.id}": value, f"ship-{line_b.id}": "1"})
+    assert response.status_code == 422
+    assert "is not a quantity: type a whole number" in response.get_data(as_text=True)
+    assert Shipment.select().count() == 0
+
+
+def test_the_order_reads_first_and_edits_open_on_demand(client, auth, order, seller):
+    auth.login(SELLER)
+    tick_all(client, order)
+    post(client, order, "process")
+    html = client.get(f"/seller/orders/{order.number}").get_data(as_text=True)
+    # The next step (ship) comes before the order, the order before the edit forms.
+    assert html.index('id="ship-h"') < html.index('id="items-h"') < html.index('id="change-h"')
+    changes = html.split('id="change-h"')[1].split('id="timeline-h"')[0]
+    for summary in ("Change the items", "Change the shipping address", "Cancel the order",
+                    "Add an internal note"):
+        assert f"<summary>{summary}</summary>" in changes
+    assert "<details" in changes and " open>" not in changes  # closed until asked for
+    # A refused edit comes back open, with its errors.
+    refused = post(client, order, "address", name="", line1="", city="", country="US")
+    assert refused.status_code == 422
+    assert '<details id="edit-address" open>' in refused.get_data(as_text=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from portal.csvfiles import BadFile, read_table
 from portal.models import Order, Shipment, Shop, User
-from portal.orders import fulfilment
+from portal.orders import fulfilment, holds
 from portal.orders.lifecycle import StaleOrder, Status
 from portal.orders.management import orders_by_number
 from portal.orders.numbers import normalise
@@ -56,6 +56,7 @@ def check_rows(shop: Shop, rows: list[RowResult]) -> list[RowResult]:
     used = {n: o for n, o in Shipment.select(Shipment.tracking_number, Order.number)
             .join(Order).where((Order.shop == shop.id) & Shipment.tracking_number.in_(
                 [r.tracking_number.upper().replace(" ", "") for r in rows] or [""])).tuples()}
+    held = holds.shipping_holds([o for o in orders.values() if o.status == Status.PROCESSED])
     seen: dict[str, int] = {}
     for row in rows:
         if row.message:
@@ -71,6 +72,8 @@ def check_rows(shop: Shop, rows: list[RowResult]) -> list[RowResult]:
             row.message = f"Order {order.number} is Pending: complete its checklist first."
         elif order.status != Status.PROCESSED:
             row.message = f"Order {order.number} is {Status(order.status).label}, not waiting to ship."
+        elif order.id in held:
+            row.message = held[order.id]
         elif not row.tracking_number:
             row.message = "The tracking number is missing."
         else:
