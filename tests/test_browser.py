@@ -162,6 +162,30 @@ def test_seller_processes_and_ships_and_the_buyer_sees_the_tracking(browser, liv
     expect(buyer.locator(".timeline")).to_contain_text("Processed → Shipped")
 
 
+def test_seller_ticks_everything_and_marks_processed_in_one_step(browser, live_server):
+    """The checklist trap: ticks and "Mark as processed" are one action, not two."""
+    errors = []
+    seller = browser.new_context().new_page()
+    seller.on("pageerror", lambda e: errors.append(str(e)))
+    seller.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    log_in(seller, live_server, "seller@example.com", "seller-demo", home="/seller/")
+    seller.goto(f"{live_server}/seller/orders?status=pending")
+    row = seller.locator("tbody tr", has_text="buyer@example.com").first
+    number = row.locator("a").first.text_content()
+    row.get_by_role("link", name=number).click()
+    expect(seller.get_by_role("heading", name=f"Order {number}")).to_be_visible()
+    boxes = seller.locator("ul.checklist input[name=picked]").all()
+    assert boxes
+    for box in boxes:
+        box.check()
+    seller.get_by_label("Shipping address verified").check()
+    seller.get_by_role("button", name="Mark as processed").click()  # no "Save checklist" first
+    expect(seller.get_by_text(f"Order {number} is Processed and ready to ship.")).to_be_visible()
+    expect(seller.locator(".order-head .badge")).to_have_text("Processed")
+    expect(seller.get_by_role("heading", name="Ship", exact=True)).to_be_visible()
+    assert errors == []
+
+
 def test_open_order_page_picks_up_a_webhook_event_without_reload(app, browser, live_server):
     from portal.models import Order, Shipment, User
     from portal.testing import easypost_event, enable, signed_post
@@ -241,3 +265,125 @@ def test_seller_live_search_keeps_the_space_typed_before_a_pause(browser, live_s
     page.get_by_label("Placed to").fill("2026-05-20")
     expect(page.get_by_text("The end date is before the start date.")).to_have_count(0)
     expect(box).to_have_value("Bea Buyer")
+
+
+def _labelled_shipment(shop):
+    """A demo-shop order shipped with a bought label, as the ship form does it."""
+    from portal import shipping
+    from portal.models import Order
+    from portal.orders import fulfilment
+    for order in (Order.select().where((Order.shop == shop.id) & (Order.status == "processed"))
+                  .order_by(Order.id.desc())):
+        label = shipping.buy_label(shop, order, "demo", "ground")
+        package = fulfilment.Package(fulfilment.remaining(order), label.carrier_code,
+                                     "Demo Parcel", label.tracking_number, label.tracking_url,
+                                     shipping.label_shipment_fields(label))
+        try:
+            return fulfilment.ship(order, package, version=order.version, actor=shop.owner)
+        except fulfilment.FulfilmentError:  # a buyer's request waits for an answer
+            continue
+    raise AssertionError("no processed demo order can ship")
+
+
+def _too_wide(page, url, width) -> list[str]:
+    """What makes the page at ``url`` wider than ``width`` (nothing, if it fits)."""
+    response = page.goto(url)
+    assert response.ok, url
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
+    if page.evaluate("document.documentElement.scrollWidth") <= width:
+        return []
+    return [url + ": " + ", ".join(page.evaluate(f"""[...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > {width} + 0.5
+                  && e.parentElement.getBoundingClientRect().right <= {width} + 0.5).slice(0, 4)
+        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""))]
+
+
+def test_no_page_is_wider_than_a_phone(app, browser, live_server):
+    from portal.models import Order, Shop, User
+    seller = User.get(User.email == "seller@example.com")
+    shop = Shop.get(Shop.owner == seller.id)
+    shipment = _labelled_shipment(shop)
+    buyer = User.get(User.email == "buyer@example.com")
+    number = Order.select().where(Order.buyer == buyer.id).order_by(Order.id).first().number
+    shop_orders = [o.number for o in Order.select().where(Order.shop == shop.id).limit(3)]
+    phone = {"viewport": {"width": 390, "height": 844}}
+
+    too_wide = []
+    anonymous = browser.new_context(**phone).new_page()
+    for path in ("/login", "/register"):
+        too_wide += _too_wide(anonymous, live_server + path, 390)
+
+    page = browser.new_context(**phone).new_page()
+    log_in(page, live_server)
+    for path in ("/orders", f"/orders/{number}", "/orders?status=shipped"):
+        too_wide += _too_wide(page, live_server + path, 390)
+
+    page = browser.new_context(**phone).new_page()
+    log_in(page, live_server, "seller@example.com", "seller-demo", home="/seller/")
+    slips = "&".join(f"order={n}" for n in shop_orders)
+    for path in ("/seller/", "/seller/orders", "/seller/orders?status=delayed",
+                 f"/seller/orders/{shipment.order.number}", f"/seller/orders/{number}",
+                 "/seller/settings", "/seller/plugins/",
+                 f"/seller/shipments/{shipment.id}/label", f"/seller/shipments/{shipment.id}/events",
+                 f"/seller/orders/packing-slips?{slips}"):
+        too_wide += _too_wide(page, live_server + path, 390)
+    assert not too_wide, "\n".join(too_wide)
+
+
+def test_every_seller_tab_is_visible_on_a_laptop(browser, live_server):
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, live_server, "seller@example.com", "seller-demo", home="/seller/")
+    page.goto(f"{live_server}/seller/orders")
+    tabs = page.get_by_role("navigation", name="Order status").get_by_role("link")
+    assert tabs.count() >= 8
+    for tab in tabs.all():
+        box = tab.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1280, tab.text_content()
+        expect(tab).to_be_in_viewport(ratio=1)
+
+    page.goto(f"{live_server}/seller/")
+    cards = page.get_by_role("navigation", name="Orders per status").get_by_role("link").all()
+    assert len(cards) == 8
+    assert len({round(card.bounding_box()["y"]) for card in cards}) == 1, "the counts fit one row"
+
+
+def test_label_and_tracking_pages_lead_back_to_the_order_and_pills_have_colour(browser, live_server):
+    from portal.hooktypes import TrackingStatus
+    from portal.models import Shop, User
+    shop = Shop.get(Shop.owner == User.get(User.email == "seller@example.com").id)
+    shipment = _labelled_shipment(shop)
+    number = shipment.order.number
+    page = browser.new_page()
+    log_in(page, live_server, "seller@example.com", "seller-demo", home="/seller/")
+    for path in ("label", "events"):
+        page.goto(f"{live_server}/seller/shipments/{shipment.id}/{path}")
+        page.get_by_role("link", name=f"← Order {number}").click()
+        expect(page.get_by_role("heading", name=f"Order {number}")).to_be_visible()
+
+    # Every tracking status has a pill of its own colour, as the order statuses do.
+    page.goto(f"{live_server}/seller/shipments/{shipment.id}/events")
+    pill = page.locator(".badge[class*=tracking-]").first
+    expect(pill).to_be_visible()
+    colours = set()
+    for status in TrackingStatus:
+        pill.evaluate("(e, s) => { e.className = 'badge tracking-' + s }", status.value)
+        colour = pill.evaluate("e => getComputedStyle(e).backgroundColor")
+        assert colour not in ("rgba(0, 0, 0, 0)", "transparent"), status
+        colours.add(colour)
+    assert len(colours) >= 4
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_seller_applies_a_bulk_action_to_every_order_on_the_page(browser, live_server, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    log_in(page, live_server, "seller@example.com", "seller-demo", home="/seller/")
+    page.goto(f"{live_server}/seller/orders?status=pending")
+    numbers = page.locator("tbody tr td:nth-child(2) a").all_text_contents()
+    assert len(numbers) >= 2
+    page.get_by_label("With the ticked orders").select_option(label="Print packing slips")
+    page.get_by_role("button", name=f"Apply to all {len(numbers)} on this page").click()
+    expect(page).to_have_url(re.compile(r"/seller/orders/packing-slips\?"))
+    slips = page.locator("article.slip strong").all_text_contents()
+    assert sorted(slips) == sorted(numbers)
+    context.close()

@@ -1,6 +1,6 @@
 """The Seller Center dashboard: counts, delayed orders, the 30-day chart."""
 
-from flask import render_template
+from flask import current_app, render_template
 
 from portal.models import utcnow
 from portal.orders import management
@@ -16,7 +16,7 @@ def dashboard():
     days = management.daily_figures(shop, now.date())
     return render_template(
         "seller/dashboard.html", shop=shop, counts=management.status_counts(shop, now),
-        delayed=management.delayed_orders(shop, now), chart=chart.build(days), days=days,
+        delayed=management.delayed_orders(shop, now), chart=chart.build(days, shop.currency, current_app.config["LOCALE"]), days=days,
         open_requests=management.open_requests(shop), kinds=KINDS,
         totals={"orders": sum(d.orders for d in days), "revenue": sum(d.revenue for d in days)},
         tabs=management.TABS)

@@ -13,6 +13,7 @@ from portal.orders import bulk_shipping, fulfilment, management
 from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused
 from portal.orders.queries import BadCursor
 from portal.web.access import current_shop, seller_required
+from portal.web.guards import safe_local_path
 from portal.web.render import page_or_fragment
 from portal.web.seller import bp, local_day_start
 from portal.web.seller.forms import BulkForm, FilterForm, UploadForm
@@ -73,7 +74,9 @@ def bulk():
     if not form.validate_on_submit():
         flash("Choose what to do with the ticked orders.", "error")
         return redirect(back, code=303)
-    chosen = management.orders_by_number(shop, request.form.getlist("order"))
+    # "Apply to all on this page" sends every listed number: select-all without JavaScript.
+    field = "listed" if request.form.get("scope") == "page" else "order"
+    chosen = management.orders_by_number(shop, request.form.getlist(field))
     if not chosen:
         flash("Tick at least one order first.", "error")
         return redirect(back, code=303)
@@ -110,8 +113,8 @@ def _process_many(orders) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def _back_to_list() -> str:
-    target = request.form.get("back", "")
-    return target if target.startswith("/seller/orders") else url_for("seller.orders")
+    return (safe_local_path(request.form.get("back"), "/seller/orders")
+            or url_for("seller.orders"))
 
 
 @bp.get("/orders/packing-slips")
