@@ -25,13 +25,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import db, security
     from portal.extensions import csrf, htmx, limiter, login_manager
-    from portal.web import filters
+    from portal.web import filters, guards
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    guards.init_app(app)
     filters.init_app(app)
 
     from portal import background, pluginmanager

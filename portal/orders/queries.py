@@ -27,12 +27,26 @@ def encode_cursor(order: Order, sort=Order.placed_at) -> str:
     return f"{text}.{order.id}"
 
 
+# Cursors carry database integers: anything outside 64 bits is not one of ours
+# (and would overflow SQLite's and PostgreSQL's integers into a 500).
+_MAX_INT = 2**63 - 1
+
+
+def _bounded_int(text: str) -> int:
+    if not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 20:
+        raise ValueError(text)
+    number = int(text)
+    if not -_MAX_INT <= number <= _MAX_INT:
+        raise ValueError(text)
+    return number
+
+
 def decode_cursor(text: str, sort=Order.placed_at) -> tuple:
     try:
         value, _, ident = text.partition(".")
         if sort.field_type == "DATETIME":
-            return datetime.strptime(value, "%Y%m%d%H%M%S%f"), int(ident)
-        return int(value), int(ident)
+            return datetime.strptime(value, "%Y%m%d%H%M%S%f"), _bounded_int(ident)
+        return _bounded_int(value), _bounded_int(ident)
     except ValueError:
         raise BadCursor(text) from None
 

@@ -14,7 +14,24 @@ def options(pairs) -> list[SelectChoice]:
 
 
 def strip(value):
+    """Surrounding spaces off; a field missing from the post is empty text, not None."""
+    if value is None:
+        return ""
     return value.strip() if isinstance(value, str) else value
+
+
+def parse_int(value, *, maximum: int = 1_000_000_000) -> int | None:
+    """A whole number typed in a form (ASCII digits only, up to ``maximum``), else None.
+
+    ``str.isdigit()`` is not enough: "²" and "٣" pass it, and int() refuses the first.
+    """
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(maximum)):
+        return None
+    number = int(value)
+    return number if number <= maximum else None
 
 
 class VersionedForm(FlaskForm):
@@ -66,8 +83,9 @@ def line_changes(formdata, lines) -> dict[int, tuple[int, int]]:
         variant, quantity = formdata.get(f"variant-{line.id}"), formdata.get(f"qty-{line.id}")
         if variant is None or quantity is None:
             continue
-        if not (variant.isdigit() and quantity.strip().isdigit()):
+        variant_id, count = parse_int(variant), parse_int(quantity)
+        if variant_id is None or count is None:
             raise FulfilmentError(f"{line.product_name}: choose a size/colour and a whole "
                                   "quantity.")
-        changes[line.id] = (int(variant), int(quantity))
+        changes[line.id] = (variant_id, count)
     return changes

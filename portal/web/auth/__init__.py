@@ -1,7 +1,5 @@
 """Accounts: register, log in, log out."""
 
-from urllib.parse import urlsplit
-
 from flask import (Blueprint, current_app, flash, redirect, render_template,
                    request, session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,6 +10,7 @@ from portal.extensions import limiter, login_manager
 from portal.models import User
 from portal.security import hash_password, verify_password
 from portal.web.auth.forms import LoginForm, RegisterForm
+from portal.web.guards import safe_local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -24,16 +23,6 @@ def load_user(session_id: str):
 
 def home_for(user) -> str:
     return url_for("seller.dashboard") if user.is_seller else url_for("buyer.orders")
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: a login link must never bounce to another site."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _login_limit() -> str:
@@ -67,7 +56,7 @@ def login():
             accounts.login_succeeded(email)
             accounts.start_session(user)
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or home_for(user), code=303)
+            return redirect(safe_local_path(request.args.get("next")) or home_for(user), code=303)
         accounts.login_failed(email)
         form.password.errors.append("That e-mail and password do not match an account.")
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422

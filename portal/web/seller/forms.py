@@ -27,9 +27,19 @@ class FilterForm(FlaskForm):
     placed_to = DateField("Placed to", validators=[Optional()])
     sort = SelectField("Sort", choices=options((k, v[0]) for k, v in SORTS.items()), default="newest")
 
+    def validate_placed_from(self, field):
+        _plausible(field)
+
     def validate_placed_to(self, field):
+        _plausible(field)
         if field.data and self.placed_from.data and field.data < self.placed_from.data:
             raise ValidationError("The end date is before the start date.")
+
+
+def _plausible(field) -> None:
+    # 9999-12-31 is a valid date, but the day after it (the range's end) is not.
+    if field.data and not 1970 <= field.data.year <= 2999:
+        raise ValidationError("Choose a date between 1970 and 2999.")
 
 
 class BulkForm(FlaskForm):
