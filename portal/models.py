@@ -300,7 +300,7 @@ class WebhookReceipt(BaseModel):
 
     shop = ForeignKeyField(Shop, on_delete="CASCADE")
     carrier_code = CharField(max_length=40)
-    event_id = CharField(max_length=120)
+    event_id = CharField(max_length=120)  # "sha256:" + the hash of the carrier's whole id
     received_at = DateTimeField(default=utcnow)
 
     class Meta:

@@ -6,7 +6,9 @@ Scans come from three places, all through :func:`record`: carrier webhooks
 by the background worker) and the seller typing them (:func:`add_manual_event`).
 """
 
+import hashlib
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from peewee import fn
@@ -23,6 +25,23 @@ log = logging.getLogger("portal.tracking")
 FINAL = (TrackingStatus.DELIVERED.value, TrackingStatus.RETURNED_TO_SENDER.value)
 
 
+def _text(value: str, limit: int) -> str:
+    # Plugins relay what carriers send: no NUL (PostgreSQL refuses it), no overlong text.
+    return (value or "").replace("\0", "")[:limit]
+
+
+def _storable(report: TrackingReport) -> TrackingReport:
+    """The report as the tables can hold it: an external id longer than its column is
+    kept as its hash (two long ids that share a prefix stay two scans)."""
+    def key(external_id):
+        if external_id is None or (len(external_id) <= 120 and "\0" not in external_id):
+            return external_id
+        return "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()
+    return replace(report, updates=tuple(
+        replace(u, description=_text(u.description, 300), location=_text(u.location, 120),
+                external_id=key(u.external_id)) for u in report.updates))
+
+
 def record(shipment: Shipment, report: TrackingReport) -> list[TrackingUpdate]:
     """Store the report's new scans on the shipment; return those that were new.
 
@@ -30,6 +49,7 @@ def record(shipment: Shipment, report: TrackingReport) -> list[TrackingUpdate]:
     index also holds if two pushes race). The parcel's status becomes that of
     its latest scan. Call inside a transaction; then :func:`settle_order`.
     """
+    report = _storable(report)
     ids = [u.external_id for u in report.updates if u.external_id]
     known = set()
     if ids:
@@ -41,7 +61,7 @@ def record(shipment: Shipment, report: TrackingReport) -> list[TrackingUpdate]:
     for u in new:
         (TrackingEvent.insert(shipment=shipment.id, occurred_at=u.occurred_at,
                               status=TrackingStatus(u.status).value,
-                              description=u.description[:300], location=u.location[:120],
+                              description=u.description, location=u.location,
                               external_id=u.external_id)
          .on_conflict_ignore().execute())
     if not new and report.estimated_delivery in (None, shipment.estimated_delivery):

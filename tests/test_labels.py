@@ -77,3 +77,21 @@ def test_another_shops_label_is_404(client, auth, labelled):
     assert client.get(f"/seller/shipments/{labelled.id}/label").status_code == 404
     assert client.post(f"/seller/shipments/{labelled.id}/label/void").status_code == 404
     assert Shipment.get_by_id(labelled.id).label_voided_at is None
+
+
+@pytest.mark.parametrize("number", ['"><script>alert(1)</script>', "1Z<b onload=x>"])
+def test_a_tracking_number_from_a_plugin_is_escaped_on_the_label(client, auth, labelled, number):
+    Shipment.update(tracking_number=number).where(Shipment.id == labelled.id).execute()
+    auth.login("seller@example.com")
+    html = client.get(f"/seller/shipments/{labelled.id}/label").get_data(as_text=True)
+    assert "<script>alert" not in html and "<b onload" not in html
+    assert 'aria-label="Barcode &#34;&gt;&lt;script&gt;' in html or "1Z&lt;b onload" in html
+
+
+def test_a_tracking_number_code128_cannot_carry_still_shows_the_label(client, auth, labelled):
+    Shipment.update(tracking_number="Ünïcode-<i>").where(Shipment.id == labelled.id).execute()
+    auth.login("seller@example.com")
+    response = client.get(f"/seller/shipments/{labelled.id}/label")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "No barcode" in html and "Ünïcode-&lt;i&gt;" in html and "<i>" not in html

@@ -175,3 +175,47 @@ def test_carrier_parse_webhook_of_the_easypost_plugin_alone():
     assert result.accepted and result.event_id == "evt_1"
     assert result.reports[0].tracking_number == NUMBER
     assert easypost.carrier_parse_webhook(carrier_code="ups", request=request, settings={}) is None
+
+
+def test_two_long_event_ids_that_share_a_prefix_are_two_events(client, shop, parcel):
+    prefix = "evt_" + "x" * 200
+    first = easypost_event(NUMBER, [("in_transit", "Arrived at USPS facility")],
+                           event_id=prefix + "-1")
+    second = easypost_event(NUMBER, [("out_for_delivery", "Out for delivery")],
+                            event_id=prefix + "-2")
+    assert signed_post(client, "easypost", shop, first).json["new_events"] == 1
+    response = signed_post(client, "easypost", shop, second)
+    assert response.status_code == 200 and response.json["new_events"] == 1
+    assert stored() == (2, 2)
+    assert "taken in before" in signed_post(client, "easypost", shop, second).json["message"]
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda e: b"[" * 100_000 + b"]" * 100_000,                           # nested 100,000 deep
+    lambda e: json.dumps({**e, "result": {"x": [[[[]]]] * 3}}).encode(),
+    lambda e: json.dumps({**e, "result": {**e["result"], "tracking_details": [
+        {**e["result"]["tracking_details"][0], "datetime": "9999-12-31T23:59:59-05:00"}]}}).encode(),
+    lambda e: json.dumps({**e, "result": {**e["result"],
+                                          "est_delivery_date": "0001-01-01T00:00:00+05:00"}}).encode(),
+])
+def test_a_signed_but_malformed_body_is_400_not_retry_later(client, shop, parcel, spoil):
+    body = spoil(easypost_event(NUMBER, [("in_transit", "x")]))
+    response = signed_post(client, "easypost", shop, body)
+    assert response.status_code == 400, response.json
+    assert stored() == (0, 0)
+
+
+def test_nul_bytes_and_overlong_scan_ids_from_a_carrier_are_stored_safely(client, shop, parcel):
+    from portal import tracking
+    from portal.hooktypes import TrackingReport, TrackingStatus, TrackingUpdate
+    long_id = "scan-" + "y" * 300
+    report = TrackingReport(NUMBER, (
+        TrackingUpdate(utcnow(), TrackingStatus.IN_TRANSIT, "Sorted\x00 here", "Depot\x00",
+                       long_id + "a"),
+        TrackingUpdate(utcnow(), TrackingStatus.IN_TRANSIT, "Again", "", long_id + "b")))
+    shipment = Shipment.get_by_id(parcel.id)
+    assert len(tracking.record(shipment, report)) == 2
+    assert len(tracking.record(shipment, report)) == 0  # the same scans, stored once
+    rows = list(TrackingEvent.select().order_by(TrackingEvent.id))
+    assert [r.description for r in rows] == ["Sorted here", "Again"]
+    assert all(len(r.external_id) <= 120 for r in rows)

@@ -42,6 +42,12 @@ class EasyPostSettings(Form):
         description="A push created longer ago than this is refused as a possible replay.")
 
 
+# What a signed but malformed body raises while it is read: JSON nested too deep
+# (RecursionError), a date out of range (OverflowError), a missing or mistyped
+# field. The carrier must hear 400, not "retry later": the same body never improves.
+MALFORMED = (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError)
+
+
 def sign(secret: str, body: bytes) -> str:
     """The ``X-Hmac-Signature`` value EasyPost sends for ``body``."""
     key = unicodedata.normalize("NFKD", secret).encode()
@@ -83,7 +89,7 @@ def carrier_parse_webhook(carrier_code, request, settings):
         event = json.loads(request.body)
         event_id, kind = str(event["id"]), str(event["description"])
         created = parse_time(event["created_at"])
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except MALFORMED:
         return _refuse(400, "The body is not an EasyPost Event (id, description, created_at).")
     tolerance = timedelta(minutes=int(settings.get("tolerance_minutes") or 10))
     if abs(request.received_at - created) > tolerance:
@@ -93,7 +99,7 @@ def carrier_parse_webhook(carrier_code, request, settings):
         return WebhookResult(True, 200, f"{kind} events are not used.", event_id=event_id)
     try:
         report = _report(event["result"])
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except MALFORMED:
         return _refuse(400, "The tracker in the event is malformed.")
     return WebhookResult(True, 200, "ok", event_id=event_id, reports=(report,))
 

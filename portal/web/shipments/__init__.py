@@ -4,6 +4,7 @@ typing tracking events by hand. Another shop's shipment is a 404."""
 import re
 
 import barcode
+from barcode.errors import IllegalCharacterError
 from barcode.writer import SVGWriter
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -33,13 +34,19 @@ def barcode_svg(text: str) -> Markup:
 
     python-barcode colours bars with ``style`` attributes, which the CSP
     (no inline styles) would drop; they become ``fill`` attributes.
+    The tracking number comes from a carrier plugin, so it is escaped like any
+    other outside text.
     """
-    svg = barcode.get("code128", text, writer=SVGWriter()).render(
-        writer_options={"module_height": 18, "write_text": False, "quiet_zone": 4}).decode()
+    try:
+        svg = barcode.get("code128", text, writer=SVGWriter()).render(
+            writer_options={"module_height": 18, "write_text": False, "quiet_zone": 4}).decode()
+    except (IllegalCharacterError, ValueError):
+        return Markup('<p class="notice">No barcode: tracking number {} has characters a '
+                      "Code 128 barcode cannot carry.</p>").format(text)
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r'style="fill:(\w+);?"', r'fill="\1"', svg)
     svg = re.sub(r"<!--.*?-->", "", svg)
-    return Markup(svg.replace("<svg ", '<svg role="img" aria-label="Barcode ' + text + '" ', 1))
+    return Markup(svg.replace("<svg ", Markup('<svg role="img" aria-label="Barcode {}" ').format(text), 1))
 
 
 @bp.get("/<int:shipment_id>/label")
