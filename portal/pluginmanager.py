@@ -311,7 +311,7 @@ def plugins_command():
     """List the installed plugins and the hooks each implements."""
     for plugin in installed():
         if plugin.error:
-            click.echo(f"{plugin.name}  BROKEN  {plugin.error}")
+            click.echo(f"{plugin.name}  BROKEN  {plugin.error}  ({RESTART})")
             continue
         click.echo(f"{plugin.name}  ({plugin.source}; {', '.join(plugin.families)})")
         for hook in plugin.hooks:
