@@ -245,3 +245,15 @@ def test_a_stale_buyer_form_is_refused(client, auth, buyer, shop, catalogue):
     stale = post(client, order, "cancel", version=old)
     assert stale.status_code == 409 and "changed by someone else" in stale.get_data(as_text=True)
     assert fresh(order).status == "pending"
+
+
+@pytest.mark.parametrize("action", ["cancel", "return", "modification"])
+def test_a_missing_reason_field_is_not_a_crash(client, auth, buyer, shop, catalogue, action):
+    order = order_in("delivered" if action == "return" else "processed", buyer, shop, catalogue)
+    data = {"version": fresh(order).version}  # no "reason" at all
+    if action == "modification":
+        line = OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id).first()
+        data.update({f"variant-{line.id}": str(catalogue[1].id), f"qty-{line.id}": "1"})
+    auth.login()
+    response = client.post(f"/orders/{order.number}/{action}", data=data)
+    assert response.status_code == (422 if action == "return" else 303)

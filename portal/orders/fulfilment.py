@@ -228,7 +228,7 @@ def mark_delivered(order: Order, *, version: int, actor: User) -> None:
 
 def cancel(order: Order, *, reason: str, version: int, actor: User, actor_role: str) -> None:
     """Cancel an order that has not shipped: stock goes back, the payment is released."""
-    reason = reason.strip()
+    reason = (reason or "").strip()
     if not reason:
         raise FulfilmentError("Say why the order is cancelled; the buyer will see it.")
     if order.shipped_count:

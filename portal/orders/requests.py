@@ -155,7 +155,7 @@ def buyer_return(order: Order, shop: Shop, *, buyer: User, reason: str, today: d
         raise FulfilmentError("Only a delivered order can be returned.")
     if today > return_deadline(order, shop):
         raise FulfilmentError(f"The return window closed on {return_deadline(order, shop):%b %d}.")
-    if not reason.strip():
+    if not (reason or "").strip():
         raise FulfilmentError("Tell the shop why you are returning it.")
     lines = returnable_lines(order)
     if not lines:
