@@ -204,7 +204,7 @@ def test_enable_plugin_checks_settings_through_the_plugins_form(shop):
                              "between 1 and 1440"):
         enable(shop, "demo", minutes_per_step=0)
     with pytest.raises(shop_plugins.SettingsRefused, match="minutes: not a field of its settings "
-                                                           "form \\(fields: minutes_per_step\\)"):
+                                                           "form \\(fields: .*minutes_per_step"):
         enable(shop, "demo", minutes=5)
     with pytest.raises(shop_plugins.SettingsRefused, match="ups.*has no settings form"):
         enable(shop, "ups", account="1")
