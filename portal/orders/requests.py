@@ -21,7 +21,8 @@ from portal.models import (Order, OrderLine, OrderRequest, Product, Shipment, Sh
 from portal.orders import editing, fulfilment
 from portal.orders.fulfilment import FulfilmentError
 from portal.orders.holds import APPROVED, CLOSED, COMPLETED, KINDS, OPEN, REFUSED  # noqa: F401
-from portal.orders.lifecycle import PaymentStatus, Status, record, transition, update_order
+from portal.orders.lifecycle import (PaymentStatus, Status, lock, record, transition,
+                                     update_order)
 
 NEEDS_SELLER = (OPEN, APPROVED)  # open: to decide; approved (a return): to receive
 
@@ -243,6 +244,7 @@ def decide(request: OrderRequest, order: Order, *, approve: bool, seller: User,
     status = (APPROVED if approve and request.kind == "return"
               else COMPLETED if approve else REFUSED)
     with database.atomic():
+        lock(order.id)  # the order before its requests, as every writer takes them
         won = (OrderRequest.update(status=status, decided_by=seller, decided_at=utcnow(),
                                    response=response)
                .where((OrderRequest.id == request.id) & (OrderRequest.status == OPEN))
@@ -281,6 +283,7 @@ def receive_return(request: OrderRequest, order: Order, *, seller: User, version
     refund = (PaymentStatus.REFUNDED if returned >= {line.id for line in lines}
               else PaymentStatus.PARTIALLY_REFUNDED)
     with database.atomic():
+        lock(order.id)
         won = (OrderRequest.update(status=COMPLETED)
                .where((OrderRequest.id == request.id) & (OrderRequest.status == APPROVED))
                .execute())
