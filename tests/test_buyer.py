@@ -255,3 +255,20 @@ def test_multi_currency_totals_are_never_added_together(client, auth, buyer, sho
 
 def test_make_user_helper_creates_distinct_buyers(app):
     assert make_user("a@example.com").id != make_user("b@example.com").id
+
+
+def test_a_new_buyers_empty_orders_page_says_how_orders_arrive_and_in_the_demo_whom_to_log_in_as(
+        client, auth, app):
+    from portal.demo import seed
+    from tests.factories import make_user
+    make_user("newcomer@example.com", name="New Comer")
+    auth.login("newcomer@example.com")
+    html = client.get("/orders").get_data(as_text=True)
+    assert "You have no orders yet." in html and "the order appears here" in html
+    assert "buyer-demo" not in html  # not a demo database: no demo login to offer
+    with app.app_context():
+        seed(30)
+    html = client.get("/orders").get_data(as_text=True)
+    assert "log in as <strong>buyer@example.com</strong>" in html and "buyer-demo" in html
+    # A tab or a search with nothing in it keeps its short message.
+    assert "buyer-demo" not in client.get("/orders?status=returned").get_data(as_text=True)

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import portal.demo
 from portal.demo import seed
 from portal.demo.orders import ORDER_TABLES, Clock
-from portal.models import Order, OrderEvent, Shipment, Shop, User
+from portal.models import Order, OrderEvent, Shipment, Shop, TrackingEvent, User
 from portal.orders.lifecycle import Status
 from tests.conftest import empty_tables
 
@@ -117,3 +117,59 @@ def test_demo_seller_has_buyer_requests_waiting(app, runner):
     shop = Shop.select().join(User, on=Shop.owner).where(User.email == "seller@example.com").get()
     kinds = sorted(r.kind for r in OrderRequest.select().where(OrderRequest.shop == shop.id))
     assert kinds == ["address_change", "cancellation", "return"]
+
+
+def _buyer_statuses(email="buyer@example.com") -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for order in Order.select(Order.status).join(User, on=Order.buyer).where(User.email == email):
+        counts[order.status] = counts.get(order.status, 0) + 1
+    return counts
+
+
+def _run_worker(start: datetime, minutes: int, every: int = 1) -> None:
+    """What `make run`'s worker does for ``minutes``: poll the carriers every ``every`` minutes."""
+    from portal import tracking
+    for k in range(0, minutes + 1, every):
+        tracking.poll_shipments(now=start + timedelta(minutes=k))
+
+
+def test_a_running_demo_keeps_parcels_on_their_way_and_a_few_fast_ones_arrive(app):
+    from portal.plugins import demo
+    start = datetime(2026, 3, 2, 9, 0)
+    with app.app_context():
+        seed(300, now=start)
+    on_the_way = {s.id: s.tracking_number for s in Shipment.select().where(Shipment.status != "delivered")}
+    fast = {sid for sid, number in on_the_way.items() if demo.is_fast(number)}
+    assert fast and len(fast) < len(on_the_way) / 3  # a few fast ones, most take days
+
+    _run_worker(start, minutes=15)
+    arrived = {s.id for s in Shipment.select().where(Shipment.status == "delivered")} & set(on_the_way)
+    assert fast <= arrived  # the fast ones are there within minutes
+    assert _buyer_statuses().get("shipped", 0) >= 2  # the demo buyer still waits for parcels
+    statuses_half_an_hour_in = _buyer_statuses()
+    assert set(statuses_half_an_hour_in) == {s.value for s in Status}
+
+    _run_worker(start + timedelta(minutes=15), minutes=24 * 60, every=30)  # a day later
+    assert _buyer_statuses().get("shipped", 0) >= 1
+    # Slow parcels took steps during the day, hours apart, and some are still on their way.
+    moved = {e.shipment_id for e in TrackingEvent.select().where(
+        TrackingEvent.occurred_at > start + timedelta(hours=1))}
+    assert moved - fast
+    assert Shipment.select().where(Shipment.id.in_(list(on_the_way))
+                                   & (Shipment.status != "delivered")).exists()
+
+
+def test_mixed_journeys_take_days_for_most_parcels_and_minutes_for_a_few():
+    from portal.plugins import demo
+    mixed = {"journeys": "mixed", "minutes_per_step": 1}
+    numbers = [f"DP{k:010d}" for k in range(400)]
+    fast = [n for n in numbers if demo.is_fast(n)]
+    assert 20 <= len(fast) <= 80  # about one in eight
+    for number in numbers[:50]:
+        total = sum(demo.waits(number, mixed), timedelta())
+        if demo.is_fast(number):
+            assert total <= timedelta(minutes=10)
+        else:
+            assert timedelta(days=1) <= total <= timedelta(days=6), number
+        # The "minutes" pace (a new shop's default) is what it always was.
+        assert set(demo.waits(number, {"minutes_per_step": 2})) == {timedelta(minutes=2)}

@@ -60,3 +60,16 @@ def _addresses(buyer_ids: list[int]) -> dict[int, tuple]:
     insert_rows(Address, ["user", "full_name", "line1", "line2", "city", "region",
                           "postal_code", "country", "phone", "is_default"], rows)
     return {row[0]: row[1:9] for row in rows}
+
+
+def demo_history_login(user_id: int) -> tuple[str, str] | None:
+    """The demo buyer's e-mail and password, for someone else's empty Orders page.
+
+    Only when this database is a demo one (the demo buyer exists and has orders):
+    a new account starts empty, and the demo login shows a full history.
+    """
+    from portal.models import Order
+    email, password = DEMO_LOGINS[0][:2]
+    has_history = (Order.select(Order.id).join(User, on=(Order.buyer == User.id))
+                   .where((User.email == email) & (User.id != user_id)).limit(1).exists())
+    return (email, password) if has_history else None

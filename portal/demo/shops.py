@@ -45,7 +45,7 @@ def make_shops(seller_ids: list[int], rng: random.Random) -> list[Catalogue]:
         # The demo carrier is on, so that the background worker moves
         # shipped demo parcels along while `make run` is open.
         PluginConfig.create(shop=shop, plugin="demo", enabled=True,
-                            settings='{"minutes_per_step": 1}')
+                            settings='{"journeys": "mixed", "minutes_per_step": 1}')
         variants = []
         for j in range(6):
             pname, price = PRODUCTS[(i + j) % len(PRODUCTS)]

@@ -7,6 +7,7 @@ from werkzeug.http import is_resource_modified
 
 from portal import shipping
 
+from portal.demo.people import demo_history_login
 from portal.models import utcnow
 from portal.orders import queries
 from portal.orders.lifecycle import Status
@@ -43,6 +44,8 @@ def orders():
         abort(400, description="That page link is not valid. Start again from the first page.")
     context = dict(page=page, filters=filters, tabs=TABS,
                    counts=queries.buyer_status_counts(current_user.id))
+    if not page.rows and not filters["q"] and not filters["status"] and not filters["before"]:
+        context["demo_login"] = demo_history_login(current_user.id)  # what a newcomer can do
     if not wants_fragment():  # the summary sits outside the swapped list
         context["spending"] = queries.spending_summary(current_user.id, utcnow().date())
     return page_or_fragment("buyer/orders.html", "buyer/_orders.html", **context)
