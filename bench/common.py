@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))  # `python bench/x.py` uses the portal of this che
 import click  # noqa: E402
 
 from portal import create_app  # noqa: E402
-from portal.db import create_schema, database  # noqa: E402
+from portal.db import database, upgrade_schema  # noqa: E402
 
 BENCH_CONFIG = {"SECRET_KEY": "bench-only-secret"}  # everything else as in production
 
@@ -38,7 +38,7 @@ def seed_into(path: Path, n_orders: int) -> float:
     path.parent.mkdir(parents=True, exist_ok=True)
     app = portal_app(path)
     with app.app_context():
-        create_schema()
+        upgrade_schema()
         with database.connection_context():
             started = time.perf_counter()
             with click.progressbar(length=n_orders, label=f"Seeding {n_orders:,} orders",

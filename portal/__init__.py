@@ -20,6 +20,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import config as settings
     app.config.update(settings.from_environment(Path(app.instance_path)))
     app.config.update(config or {})
+    # The background queue's SQLite file and the generated secret key live here.
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key(Path(app.instance_path))
 

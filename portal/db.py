@@ -54,24 +54,21 @@ def is_postgres() -> bool:
     return isinstance(database.obj, PostgresqlDatabase)
 
 
-def create_schema() -> None:
-    """Create every table and index that does not exist yet, and add new columns.
-
-    New columns are always nullable, so an older database gains them in place
-    (``init-db`` on a database made by an earlier version of the portal).
-    """
-    from playhouse.migrate import SchemaMigrator, migrate
-
-    from portal.models import ALL_MODELS
-
+def upgrade_schema(echo=lambda text: None) -> list:
+    """Bring the database's schema up to date by running the migrations it has not had
+    (``portal/migrations/``); return those that ran."""
+    from portal import migrations
     with database.connection_context():
-        database.create_tables(ALL_MODELS, safe=True)
-        migrator = SchemaMigrator.from_database(database.obj)
-        for model in ALL_MODELS:
-            have = {c.name for c in database.get_columns(model._meta.table_name)}
-            missing = [f for f in model._meta.sorted_fields if f.column_name not in have]
-            migrate(*(migrator.add_column(model._meta.table_name, f.column_name, f)
-                      for f in missing if f.null))
+        return migrations.upgrade(database.obj, echo=echo)
+
+
+def drop_schema() -> None:
+    """Drop every table, the migrations' record too (``seed-demo --reset``)."""
+    from portal import migrations
+    from portal.models import ALL_MODELS
+    with database.connection_context():
+        database.drop_tables(ALL_MODELS, safe=True, cascade=is_postgres())
+        database.execute_sql(f"DROP TABLE IF EXISTS {migrations.TABLE}")
 
 
 def init_app(app: Flask) -> None:
@@ -87,11 +84,41 @@ def init_app(app: Flask) -> None:
             database.close()
 
     app.cli.add_command(init_db_command)
+    app.cli.add_command(db_command)
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command():
-    """Create the database tables (safe to run again)."""
-    create_schema()
+    """Create the database, or bring it up to date (the same as ``db upgrade``)."""
+    upgrade_schema(echo=click.echo)
     click.echo(f"Database ready: {database.obj.database}")
+
+
+@click.group("db")
+def db_command():
+    """The database schema: where it stands, and bringing it up to date."""
+
+
+@db_command.command("upgrade")
+@with_appcontext
+def db_upgrade_command():
+    """Run the migrations this database has not had yet."""
+    ran = upgrade_schema(echo=click.echo)
+    click.echo(f"{database.obj.database}: " + (f"{len(ran)} migration(s) run."
+                                                if ran else "already up to date."))
+
+
+@db_command.command("status")
+@with_appcontext
+def db_status_command():
+    """List the migrations, with when this database ran each."""
+    from portal import migrations
+    with database.connection_context():
+        steps = migrations.status(database.obj)
+    for step in steps:
+        when = f"{step.applied_at:%Y-%m-%d %H:%M} UTC" if step.applied_at else "not yet run"
+        click.echo(f"{step.migration.title:<40} {when:<22} {step.migration.summary}")
+    waiting = sum(1 for step in steps if step.applied_at is None)
+    click.echo(f"{waiting} waiting: run `flask --app portal db upgrade`." if waiting
+               else "Up to date.")

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from portal import create_app
+from portal import create_app, migrations
 from portal.db import bind, database, is_postgres
 from portal.models import ALL_MODELS
 from tests import factories
@@ -32,7 +32,8 @@ def database_url(tmp_path_factory):
     bind(url)
     with database.connection_context():
         database.drop_tables(ALL_MODELS, safe=True)
-        database.create_tables(ALL_MODELS)
+        database.execute_sql(f"DROP TABLE IF EXISTS {migrations.TABLE}")
+        migrations.upgrade(database.obj)  # the schema as a real database gets it
     return url
 
 

@@ -21,7 +21,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal.bulk import bulk_load, insert_rows, reset_sequences
-from portal.db import create_schema, database
+from portal.db import database, drop_schema, upgrade_schema
 from portal.demo.orders import COLUMNS, ORDER_TABLES, OrderMaker
 from portal.demo.people import DEMO_LOGINS, make_people
 from portal.demo.shops import make_shops
@@ -151,8 +151,8 @@ def seed_demo_command(n_orders: int, reset: bool):
     """Fill the database with demo shops, buyers and orders in every status."""
     with database.connection_context():
         if reset:
-            database.drop_tables(ALL_MODELS, safe=True)
-        create_schema()
+            drop_schema()
+        upgrade_schema()
         if User.select().where(User.email == DEMO_LOGINS[0][0]).exists():
             raise click.ClickException(
                 "Demo data is already there. Run again with --reset to start over.")
