@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 
 from portal import pluginmanager, shop_plugins
-from portal.models import (ALL_MODELS, Order, OrderEvent, OrderLine, PluginConfig, Shipment,
+from portal.models import (Order, OrderEvent, OrderLine, PluginConfig, Shipment,
                            Shop, User, utcnow)
 
 PASSWORD = "password-123"
@@ -198,13 +198,13 @@ def portal_app(tmp_path):
     CSRF checks are off, a hook has 1 s to answer. Every other fixture uses it.
     """
     from portal import create_app
-    from portal.db import database
+    from portal.db import database, drop_schema, upgrade_schema
     url = os.environ.get("PORTAL_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'portal.sqlite3'}"
     app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
     with app.app_context():
+        drop_schema()
+        upgrade_schema()  # the tables as a real database gets them: through the migrations
         database.connect(reuse_if_open=True)
-        database.drop_tables(ALL_MODELS, safe=True)
-        database.create_tables(ALL_MODELS)
         yield app
         if not database.is_closed():
             database.close()
