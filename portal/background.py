@@ -1,4 +1,5 @@
-"""Background work through Huey: polling carriers (which also moves demo parcels along).
+"""Background work through Huey: delivering the outbox, polling carriers (which also
+moves demo parcels along).
 
 The queue lives in ``instance/huey.sqlite3`` by default; set
 ``PORTAL_HUEY_URL=redis://host:6379/0`` for Redis. Tests run Huey in
@@ -11,10 +12,13 @@ import logging
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from portal import tracking
+from portal import order_events, outbox, tracking
 from portal.db import database
+
+log = logging.getLogger("portal.background")
 
 
 def make_huey(config: dict, instance_path: str):
@@ -32,11 +36,21 @@ def init_app(app: Flask) -> None:
     huey = make_huey(app.config, app.instance_path)
     app.extensions["huey"] = huey
 
+    # Who hears of outbox events. E-mail, notifications and webhooks join here.
+    consumers = app.extensions["portal.outbox_consumers"] = [order_events.PLUGINS]
+
+    def deliver_outbox():
+        return outbox.deliver_due(consumers)
+
     def in_app(fn):
-        """Run a task with the app's config and a database connection of its own."""
+        """Run a task with the app's config and a database connection of its own; events
+        the task wrote are delivered before it ends (its transactions have committed)."""
         def run(*args, **kwargs):
             with app.app_context(), database.connection_context():
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                if fn is not deliver_outbox and outbox.take_written():
+                    deliver_outbox()
+                return result
         run.__name__ = fn.__name__
         return run
 
@@ -44,14 +58,51 @@ def init_app(app: Flask) -> None:
         # Polling carriers (the demo carrier among them) once a minute.
         "poll_carriers": huey.periodic_task(crontab(minute="*"), name="poll_carriers")(
             in_app(tracking.poll_shipments)),
+        # Retries, and events written where no request was there to start a delivery.
+        "deliver_outbox": huey.periodic_task(crontab(minute="*"), name="deliver_outbox")(
+            in_app(deliver_outbox)),
     }
     app.extensions["portal.tasks"] = tasks
+
+    @app.teardown_request
+    def _deliver_after_commit(exc):
+        # The view's transactions are over: what it wrote to the outbox is committed
+        # (or was never written). The worker delivers it; in tests it runs here, at once.
+        if outbox.take_written() and exc is None:
+            try:
+                tasks["deliver_outbox"]()
+            except Exception:  # the queue being down must not fail a finished request
+                log.exception("could not start the outbox delivery; the worker retries it")
+
     app.cli.add_command(worker_command)
+    app.cli.add_command(outbox_command)
 
 
 def task(name: str):
     """A registered task of the current app, e.g. ``task("poll_carriers")()`` to enqueue it."""
     return current_app.extensions["portal.tasks"][name]
+
+
+@click.command("outbox")
+@with_appcontext
+@click.option("--retry", is_flag=True, help="Try the events that were given up again.")
+@click.option("--deliver", is_flag=True, help="Deliver what is due now, here.")
+def outbox_command(retry: bool, deliver: bool):
+    """Show the events not delivered yet: waiting, failing (with why) or given up."""
+    with database.connection_context():
+        if retry:
+            click.echo(f"{outbox.retry_given_up()} given-up event(s) are due again.")
+        if deliver:
+            report = outbox.deliver_due(current_app.extensions["portal.outbox_consumers"])
+            click.echo(f"Delivered {report.delivered}, retrying {report.retrying}, "
+                       f"given up {len(report.given_up)}.")
+        events = outbox.undelivered()
+    for event in events:
+        state = (f"due {event.next_attempt_at:%Y-%m-%d %H:%M:%S}" if event.next_attempt_at
+                 else "GIVEN UP")
+        click.echo(f"#{event.id} {event.kind} order {event.order_id} · {event.attempts} "
+                   f"attempt(s) · {state}" + (f" · {event.last_error}" if event.last_error else ""))
+    click.echo(f"{len(events)} undelivered event(s)." if events else "Every event is delivered.")
 
 
 @click.command("worker")

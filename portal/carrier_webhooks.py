@@ -84,9 +84,7 @@ def _take_in(shop: Shop, carrier_code: str, result: WebhookResult) -> Answer:
     for shipment, updates in touched:
         if updates:
             new += len(updates)
-            order = Order.get_by_id(shipment.order_id)
-            tracking.settle_order(order.id)
-            tracking.notify(shipment, order, updates)
+            tracking.settle_order(shipment.order_id)
     return Answer(200, f"{new} new tracking events.", new)
 
 

@@ -311,23 +311,29 @@ def coupon_discounts(cart, coupons, settings):
 def order_status_changed(change):
     """Be told that an order moved to another status (for notifications, exports).
 
-    Called after the change is committed, for plugins enabled by the order's
-    shop. The return value is ignored.
+    Called after the change is committed (from the outbox, by the background
+    worker), for plugins enabled by the order's shop. Delivery is at least once:
+    a plugin that raises or overruns is called again later with back-off, so the
+    same change can arrive twice; ``change.event_id`` tells them apart. The
+    return value is ignored.
 
     :param change: a :class:`portal.hooktypes.OrderChange`.
     """
 
 
 @hookspec
-def order_tracking_updated(order_number, shop_id, tracking_number, status, updates):
+def order_tracking_updated(order_number, shop_id, tracking_number, status, updates, event_id):
     """Be told that a parcel of an order has new tracking scans.
 
-    Called after the scans are stored, for plugins enabled by the order's
-    shop. The return value is ignored.
+    Called after the scans are committed (from the outbox, as
+    :func:`order_status_changed`: at least once, retried with back-off), for
+    plugins enabled by the order's shop. The return value is ignored.
 
     :param order_number: the order's number.
     :param shop_id: the order's shop.
     :param tracking_number: the parcel's tracking number.
     :param status: the parcel's :class:`portal.hooktypes.TrackingStatus` now.
     :param updates: the new :class:`portal.hooktypes.TrackingUpdate` scans.
+    :param event_id: the outbox event's id, the same if this news is told again
+        (added later: a plugin that does not name it does not get it).
     """

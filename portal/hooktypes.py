@@ -276,3 +276,5 @@ class OrderChange:
     after: str  # the status it is in now
     actor_role: str  # who moved it: "buyer", "seller" or "system"
     reason: str = ""  # the reason given (cancellations), else ""
+    # Delivery is at least once: a plugin that must act once keeps the ids it has seen.
+    event_id: int | None = field(default=None, compare=False)  # the outbox event's id: the same when told again

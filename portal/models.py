@@ -307,6 +307,40 @@ class WebhookReceipt(BaseModel):
         indexes = ((("shop", "carrier_code", "event_id"), True),)
 
 
+class OutboxEvent(BaseModel):
+    """Something that happened to an order, written in the same transaction as the
+    change and told to its consumers (plugins; later e-mail, notifications, webhooks)
+    only after the commit, at least once (``portal.outbox``)."""
+
+    kind = CharField(max_length=40)  # the timeline kind: status_changed, note, ...; tracking_updated
+    order = ForeignKeyField(Order, null=True, on_delete="CASCADE")
+    shop_id = IntegerField(null=True)
+    payload = TextField(default="{}")  # JSON
+    created_at = DateTimeField(default=utcnow)
+    # Due for (another) delivery from this time; None once delivered or given up.
+    next_attempt_at = DateTimeField(null=True, default=utcnow)
+    attempts = IntegerField(default=0)
+    delivered_at = DateTimeField(null=True)
+    last_error = TextField(default="")
+
+
+# The dispatcher's one query: the events still due, oldest first.
+OutboxEvent.add_index(OutboxEvent.index(OutboxEvent.next_attempt_at, OutboxEvent.id,
+                                        name="outbox_event_due")
+                      .where(OutboxEvent.next_attempt_at.is_null(False)))
+
+
+class OutboxDelivery(BaseModel):
+    """One consumer's target (e.g. one plugin) took one event: it is not told twice."""
+
+    event = ForeignKeyField(OutboxEvent, on_delete="CASCADE", index=False)
+    target = CharField(max_length=120)  # "plugin:listener", later "email:...", ...
+    delivered_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "target"), True),)
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
-              WebhookReceipt, LoginFailure]
+              WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery]

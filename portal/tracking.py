@@ -13,7 +13,7 @@ from datetime import datetime
 
 from peewee import fn
 
-from portal import order_events, pluginmanager, shop_plugins
+from portal import outbox, pluginmanager, shop_plugins
 from portal.db import database
 from portal.hooktypes import TrackingQuery, TrackingReport, TrackingStatus, TrackingUpdate
 from portal.models import Order, Shipment, TrackingEvent, User, utcnow
@@ -81,6 +81,16 @@ def record(shipment: Shipment, report: TrackingReport) -> list[TrackingUpdate]:
             Order.id == shipment.order_id).execute()
     shipment.updated_at = utcnow()
     shipment.save()
+    if new:  # the shop's plugins hear of it from the outbox, after the commit
+        number, shop_id = (Order.select(Order.number, Order.shop)
+                           .where(Order.id == shipment.order_id).tuples().get())
+        outbox.record("tracking_updated", order_id=shipment.order_id, shop_id=shop_id,
+                      number=number, tracking_number=shipment.tracking_number,
+                      status=TrackingStatus(shipment.status).value,
+                      updates=[{"occurred_at": u.occurred_at.isoformat(),
+                                "status": TrackingStatus(u.status).value,
+                                "description": u.description, "location": u.location,
+                                "external_id": u.external_id} for u in new])
     return new
 
 
@@ -101,22 +111,12 @@ def settle_order(order_id: int) -> bool:
     return True
 
 
-def notify(shipment: Shipment, order: Order, new: list[TrackingUpdate]) -> None:
-    """Tell the shop's plugins about new scans (``order_tracking_updated``)."""
-    for name in order_events.listeners(order.shop_id, "order_tracking_updated"):
-        pluginmanager.call(name, "order_tracking_updated", order_number=order.number,
-                           shop_id=order.shop_id, tracking_number=shipment.tracking_number,
-                           status=TrackingStatus(shipment.status), updates=list(new))
-
-
 def apply(shipment: Shipment, report: TrackingReport) -> list[TrackingUpdate]:
-    """:func:`record` in a transaction, then settle the order and tell the plugins."""
+    """:func:`record` in a transaction, then settle the order."""
     with database.atomic():
         new = record(shipment, report)
     if new:
-        order = Order.get_by_id(shipment.order_id)
-        settle_order(order.id)
-        notify(shipment, order, new)
+        settle_order(shipment.order_id)
     return new
 
 

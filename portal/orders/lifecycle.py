@@ -8,6 +8,7 @@ event, in one transaction.
 
 from enum import StrEnum
 
+from portal import outbox
 from portal.db import database
 from portal.models import Order, OrderEvent, User, utcnow
 
@@ -88,11 +89,20 @@ def allowed_targets(current: str) -> frozenset[Status]:
 
 def record(order: Order, kind: str, message: str, *, actor: User | None = None,
            actor_role: str = "system", before: str | None = None, after: str | None = None,
-           internal: bool = False, at=None) -> OrderEvent:
-    """Write one timeline event for ``order`` (``internal`` ones only sellers see)."""
-    return OrderEvent.create(order=order.id, created_at=at or utcnow(), actor=actor,
-                             actor_role=actor_role, kind=kind, message=message[:500],
-                             before=before, after=after, internal=internal)
+           internal: bool = False, at=None, **details) -> OrderEvent:
+    """Write one timeline event for ``order`` (``internal`` ones only sellers see), and
+    the same event into the outbox, in one transaction: whoever listens (plugins, and
+    later e-mail and notifications) hears of it once it is committed, and only then.
+    ``details`` ride along in the outbox event only (e.g. a cancellation's reason)."""
+    with database.atomic():
+        event = OrderEvent.create(order=order.id, created_at=at or utcnow(), actor=actor,
+                                  actor_role=actor_role, kind=kind, message=message[:500],
+                                  before=before, after=after, internal=internal)
+        outbox.record(kind, order_id=order.id, shop_id=order.shop_id, number=order.number,
+                      timeline_event=event.id, actor_role=actor_role,
+                      actor_id=getattr(actor, "id", actor), message=message[:500],
+                      before=before, after=after, internal=internal, **details)
+    return event
 
 
 def update_order(order: Order, *, version: int | None = None, stamp: bool = True,
@@ -147,8 +157,8 @@ def transition(order: Order, target: Status, *, actor: User | None = None,
     message = f"{current.label} → {target.label}" + (f": {reason}" if reason else "")
     with database.atomic():
         update_order(order, version=version, status=target.value)
+        # The outbox event that goes with it is how plugins hear of it, after the commit.
         event = record(order, "status_changed", message, actor=actor, actor_role=actor_role,
-                       before=current.value, after=target.value, at=order.updated_at)
-    from portal import order_events  # plugins hear of it after the write
-    order_events.status_changed(order, current.value, target.value, actor_role, reason)
+                       before=current.value, after=target.value, at=order.updated_at,
+                       reason=reason)
     return event
