@@ -91,3 +91,16 @@ def test_bulk_shipping_reads_a_mac_csv_and_explains_a_huge_cell(client, auth, bu
         "file": (io.BytesIO(utf16), "u.csv")}, content_type="multipart/form-data")
     # Read correctly: the order is found (and refused because it has shipped already).
     assert "not found" not in response.get_data(as_text=True).lower()
+
+
+def test_bulk_shipping_finds_orders_past_the_first_500_rows(client, auth, buyer, shop):
+    from portal.models import Order
+    orders = [make_order(buyer, shop, status="processed") for _ in range(3)]
+    filler = "".join(f"NOPE{k:05d}-XXXXX,manual,F{k:06d}\n" for k in range(520))
+    last = "".join(f"{o.number},manual,LATE-{k:04d}\n" for k, o in enumerate(orders))
+    auth.login("seller@example.com")
+    response = client.post("/seller/orders/ship-csv", data={
+        "file": (io.BytesIO((filler + last).encode()), "many.csv")},
+        content_type="multipart/form-data")
+    assert "3 of 523 rows shipped." in response.get_data(as_text=True)
+    assert {Order.get_by_id(o.id).status for o in orders} == {"shipped"}

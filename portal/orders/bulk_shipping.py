@@ -52,7 +52,7 @@ def read_rows(data: bytes) -> list[RowResult]:
 
 def check_rows(shop: Shop, rows: list[RowResult]) -> list[RowResult]:
     """Decide for every row whether it can ship, without changing anything."""
-    orders = orders_by_number(shop, [r.order_number for r in rows])
+    orders = orders_by_number(shop, [r.order_number for r in rows], limit=MAX_ROWS)
     used = {n: o for n, o in Shipment.select(Shipment.tracking_number, Order.number)
             .join(Order).where((Order.shop == shop.id) & Shipment.tracking_number.in_(
                 [r.tracking_number.upper().replace(" ", "") for r in rows] or [""])).tuples()}

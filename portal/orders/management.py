@@ -126,13 +126,15 @@ def status_counts(shop: Shop, now: datetime) -> dict[str, int]:
     return counts
 
 
-def orders_by_number(shop: Shop, numbers: list[str]) -> dict[str, Order]:
-    """The shop's orders among ``numbers`` (others' are simply absent)."""
-    wanted = [normalise(n) for n in numbers if n.strip()][:500]
-    if not wanted:
-        return {}
-    return {o.number: o for o in Order.select().where(
-        (Order.shop == shop.id) & Order.number.in_(wanted))}
+def orders_by_number(shop: Shop, numbers: list[str], *, limit: int = 500) -> dict[str, Order]:
+    """The shop's orders among the first ``limit`` of ``numbers`` (others' are simply
+    absent), read 500 numbers to a query."""
+    wanted = list(dict.fromkeys(normalise(n) for n in numbers if n.strip()))[:limit]
+    found = {}
+    for start in range(0, len(wanted), 500):
+        found.update({o.number: o for o in Order.select().where(
+            (Order.shop == shop.id) & Order.number.in_(wanted[start:start + 500]))})
+    return found
 
 
 def order_for_seller(shop: Shop, number: str) -> Order | None:
