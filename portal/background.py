@@ -17,6 +17,7 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from portal import order_events, outbox, tracking
 from portal.db import database
+from portal.demo import life as demo_life
 
 log = logging.getLogger("portal.background")
 
@@ -61,6 +62,9 @@ def init_app(app: Flask) -> None:
         # Retries, and events written where no request was there to start a delivery.
         "deliver_outbox": huey.periodic_task(crontab(minute="*"), name="deliver_outbox")(
             in_app(deliver_outbox)),
+        # The demo shop's life: processes, ships and places demo orders (demo databases only).
+        "demo_life": huey.periodic_task(crontab(minute="*/10"), name="demo_life")(
+            in_app(demo_life.keep_going)),
     }
     app.extensions["portal.tasks"] = tasks
 

@@ -173,3 +173,67 @@ def test_mixed_journeys_take_days_for_most_parcels_and_minutes_for_a_few():
             assert timedelta(days=1) <= total <= timedelta(days=6), number
         # The "minutes" pace (a new shop's default) is what it always was.
         assert set(demo.waits(number, {"minutes_per_step": 2})) == {timedelta(minutes=2)}
+
+
+# -- the demo shop keeps living (portal/demo/life.py) ---------------------------------
+
+def _open_at_demo_shop() -> dict[str, set[str]]:
+    """Per demo buyer, the open statuses of their orders at the demo seller's shop."""
+    shop = Shop.select().join(User, on=Shop.owner).where(User.email == "seller@example.com").get()
+    found: dict[str, set[str]] = {}
+    for email, status in (Order.select(User.email, Order.status).join(User, on=Order.buyer)
+                          .where((Order.shop == shop.id)
+                                 & Order.status.in_(["pending", "processed", "shipped"]))
+                          .distinct().tuples()):
+        found.setdefault(email, set()).add(status)
+    return found
+
+
+def test_a_week_of_the_running_demo_shows_every_status_every_hour(app):
+    import random
+
+    from portal import tracking
+    from portal.demo import life
+    from portal.models import utcnow
+    from portal.plugins import demo
+    # Start at the real now: the domain stamps shipping with the real clock, and the
+    # simulated one only runs ahead of it.
+    start = utcnow().replace(second=0, microsecond=0)
+    with app.app_context():
+        seed(60, now=start)
+    rng, seeded = random.Random(7), Order.select().count()
+    every_status, open_ = {s.value for s in Status}, {"pending", "processed", "shipped"}
+    steps = []
+    # The worker runs these every minute and every 10 minutes; once an hour is enough
+    # here (the demo's pace goes by the clock, not by the number of runs) and fast.
+    for hour in range(1, 7 * 24 + 1):
+        now = start + timedelta(hours=hour)
+        tracking.poll_shipments(now=now)
+        steps += [(step, number, now) for step, number, _ in life.keep_going(now, rng=rng)]
+        if hour > 1:
+            assert set(_buyer_statuses()) == every_status, now
+            at_shop = _open_at_demo_shop()
+            assert at_shop["buyer@example.com"] == at_shop["buyer2@example.com"] == open_, now
+
+    made = {number for step, number, _ in steps if step == "placed"}
+    assert 7 <= len(made) <= 60  # a few new orders a day, not one per run
+    assert Order.select().count() == seeded + len(made)
+    # New orders went all the way, shipped by the demo seller with the demo carrier.
+    seller = User.get(User.email == "seller@example.com")
+    new = list(Order.select().where(Order.number.in_(list(made))))
+    assert {o.status for o in new} >= {"pending", "processed", "shipped", "delivered"}
+    parcels = list(Shipment.select().join(Order).where(Order.number.in_(list(made))))
+    assert parcels and all(p.carrier_code == "demo" and re.fullmatch(r"DP\d{10}", p.tracking_number)
+                           for p in parcels)
+    shipped_by = {e.actor_id for e in OrderEvent.select().join(Order).where(
+        Order.number.in_(list(made)) & (OrderEvent.after == "shipped"))}
+    assert shipped_by == {seller.id}
+    # Most new parcels take days; a few are fast.
+    fast = [p for p in parcels if demo.is_fast(p.tracking_number)]
+    assert len(fast) < len(parcels) / 2
+    shipped_at = {number: now for step, number, now in steps if step == "shipped"}
+    took = {p.tracking_number: p.delivered_at - shipped_at[p.order.number]
+            for p in parcels if p.delivered_at}
+    assert took and all(t > timedelta(days=1) for n, t in took.items() if not demo.is_fast(n))
+    # (a fast one takes a step each poll: minutes with the worker, hours at this test's pace)
+    assert all(t <= timedelta(hours=8) for n, t in took.items() if demo.is_fast(n))
