@@ -237,3 +237,128 @@ def test_a_week_of_the_running_demo_shows_every_status_every_hour(app):
     assert took and all(t > timedelta(days=1) for n, t in took.items() if not demo.is_fast(n))
     # (a fast one takes a step each poll: minutes with the worker, hours at this test's pace)
     assert all(t <= timedelta(hours=8) for n, t in took.items() if demo.is_fast(n))
+    # Orders a buyer's request holds (the seeded address change and cancellation) wait
+    # for the seller's answer: the demo ships around them, never over them.
+    from portal.models import OrderRequest
+    waiting = list(OrderRequest.select().where(OrderRequest.kind.in_(["address_change",
+                                                                      "cancellation"])))
+    assert len(waiting) == 2 and all(r.status == "open" and r.order.status == "processed"
+                                     for r in waiting)
+
+
+def _rows() -> list:
+    from portal.models import OutboxEvent, Variant
+    return [list(model.select().order_by(model.id).tuples())
+            for model in (Order, OrderEvent, Shipment, Variant, OutboxEvent)]
+
+
+def test_the_demo_life_leaves_a_database_that_is_not_a_demo_alone(app, seller, shop, buyer,
+                                                                   buyer2):
+    from portal.demo import life
+    from portal.models import Address, PluginConfig
+    from tests.factories import make_order, make_variant
+    later = datetime.now() + timedelta(days=30)
+    assert life.keep_going(later) == []  # the same logins, but no demo shop
+    variant = make_variant(shop, stock=20)
+    for status in ("pending", "pending", "processed"):
+        make_order(buyer, shop, status=status, placed_at=later - timedelta(days=5),
+                   variants=[variant])
+    Address.create(user=buyer, full_name="Bea Buyer", line1="1 Main Street", city="Portland",
+                   region="OR", postal_code="97205", country="US", is_default=True)
+    PluginConfig.create(shop=shop, plugin="demo", enabled=False)  # there, but off
+    before = _rows()
+    assert life.keep_going(later) == []
+    assert _rows() == before
+    with app.app_context():  # and a database without the demo people at all
+        empty_tables()
+    assert life.keep_going(later) == [] and _rows() == [[]] * 5
+
+
+def test_the_demo_life_costs_the_same_few_queries_however_many_orders_there_are(
+        app, count_queries):
+    import random
+
+    from portal.demo import life
+    from tests.factories import make_order
+    start = datetime(2026, 3, 2, 9, 0)
+
+    def one_run(extra_orders: int):
+        with app.app_context():
+            empty_tables()
+            seed(60, now=start)
+        bea = User.get(User.email == "buyer@example.com")
+        others = list(User.select().where(User.email.startswith("buyer")
+                                          & ~User.email.in_(["buyer@example.com",
+                                                             "buyer2@example.com"])))
+        shop = Shop.select().join(User, on=Shop.owner).where(
+            User.email == "seller@example.com").get()
+        for k in range(extra_orders):  # the demo buyer's history, and other buyers' orders
+            make_order(bea if k % 3 == 0 else others[k % len(others)], shop,
+                       status="delivered" if k % 3 == 0 else ["pending", "processed"][k % 2],
+                       placed_at=start - timedelta(days=10, minutes=k))
+        count_queries.statements.clear()
+        steps = life.keep_going(start + timedelta(days=2), rng=random.Random(3))
+        return [step for step, _, _ in steps], len(count_queries)
+
+    few_steps, few_queries = one_run(0)
+    many_steps, many_queries = one_run(150)
+    assert {"processed", "shipped", "placed"} <= set(few_steps) and many_steps == few_steps
+    assert many_queries == few_queries < 100
+    # And with nothing to do, a run is three small queries.
+    count_queries.statements.clear()
+    while life.keep_going(start + timedelta(days=2), rng=random.Random(3)):
+        count_queries.statements.clear()
+    assert len(count_queries) == 3
+
+
+def test_a_demo_order_is_placed_from_the_catalogue_with_its_stock(app, shop, buyer):
+    import random
+
+    from portal.demo.life import place_demo_order
+    from portal.models import Address, OrderLine, OutboxEvent, Variant
+    from tests.factories import make_variant
+    now = datetime(2026, 3, 2, 9, 0)
+    assert place_demo_order(buyer, shop, now) is None  # no address, no catalogue: no order
+    Address.create(user=buyer, full_name="Bea Buyer", line1="1 Main Street", city="Portland",
+                   region="OR", postal_code="97205", country="US", is_default=True)
+    gone = make_variant(shop, "Wool beanie", stock=0)
+    assert place_demo_order(buyer, shop, now) is None  # nothing in stock
+    variants = [make_variant(shop, name, price=price, stock=8)
+                for name, price in [("Linen shirt", 3900), ("Everyday tee", 1800),
+                                    ("Canvas tote", 2200), ("Running socks", 1200)]]
+    stock = {v.id: v.stock for v in variants}
+    for seed_value in range(5):
+        order = place_demo_order(buyer, shop, now, random.Random(seed_value))
+        lines = list(OrderLine.select().where(OrderLine.order == order.id))
+        assert order.status == "pending" and order.placed_at == now and order.currency == "USD"
+        assert 1 <= len(lines) <= 3 and gone.id not in {line.variant_id for line in lines}
+        for line in lines:
+            v = Variant.get_by_id(line.variant_id)
+            assert (line.product_name, line.sku, line.unit_price) == (v.product.name, v.sku, v.price)
+            assert line.line_total == line.unit_price * line.quantity
+            stock[v.id] -= line.quantity
+            assert v.stock == stock[v.id] >= 0  # taken from stock, never below nothing
+        assert order.subtotal == sum(line.line_total for line in lines)
+        assert order.total == order.subtotal + order.shipping_total + order.fee_total
+        assert order.item_count == sum(line.quantity for line in lines)
+        assert order.ship_line1 == "1 Main Street" and order.estimated_delivery > now.date()
+        placed = OrderEvent.get(OrderEvent.order == order.id)
+        assert (placed.kind, placed.actor_id, placed.created_at) == ("placed", buyer.id, now)
+        assert OutboxEvent.select().where((OutboxEvent.order == order.id)
+                                          & (OutboxEvent.kind == "placed")).exists()
+    assert sum(stock.values()) < 32 - 5  # sold: at least one item per order
+
+
+def test_the_worker_runs_the_demo_life_every_ten_minutes(app):
+    from portal.db import database
+    huey, life_task = app.extensions["huey"], app.extensions["portal.tasks"]["demo_life"]
+
+    def due(minute):
+        return "demo_life" in {task.name for task in huey.read_periodic(
+            datetime(2026, 3, 2, 9, minute))}
+    assert due(0) and due(40) and not due(45)
+    with app.app_context():
+        seed(60)
+    database.close()  # the task opens its own connection, as in the worker
+    life_task()  # at once in tests (Huey's immediate mode), now as the worker runs it
+    assert OrderEvent.select().where(OrderEvent.kind == "checklist").exists()  # it processed
