@@ -334,7 +334,8 @@ def test_a_demo_order_is_placed_from_the_catalogue_with_its_stock(app, shop, buy
         assert 1 <= len(lines) <= 3 and gone.id not in {line.variant_id for line in lines}
         for line in lines:
             v = Variant.get_by_id(line.variant_id)
-            assert (line.product_name, line.sku, line.unit_price) == (v.product.name, v.sku, v.price)
+            assert (line.product_name, line.sku, line.unit_price) == \
+                (v.product.name, v.sku, v.price)
             assert line.line_total == line.unit_price * line.quantity
             stock[v.id] -= line.quantity
             assert v.stock == stock[v.id] >= 0  # taken from stock, never below nothing
