@@ -25,7 +25,6 @@ from peewee import SQL, Case, fn
 from portal import shipping
 from portal.db import database
 from portal.demo.orders import PAYMENTS, _payment_status
-from portal.demo.people import DEMO_LOGINS
 from portal.models import (Address, Order, OrderLine, OrderRequest, PluginConfig, Product, Shop,
                            User, Variant, utcnow)
 from portal.orders import fulfilment, holds
