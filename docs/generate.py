@@ -7,8 +7,8 @@ Three sections are generated, each between ``<!-- generated: NAME -->`` and
 ``<!-- end generated: NAME -->`` markers; everything else in the page is
 written by hand and left alone:
 
-- ``hooks``: the hook reference, from the docstrings of ``portal/hookspecs.py``;
-- ``types``: what hooks take and return, from ``portal/hooktypes.py`` (each
+- ``hooks``: the hook reference, from the docstrings of ``portal/hooks/hookspecs.py``;
+- ``types``: what hooks take and return, from ``portal/hooks/hooktypes.py`` (each
   class's docstring, and its fields with their types, defaults and the
   comment written beside each);
 - ``fixtures``: the pytest fixtures of ``portal/testing.py`` (their
@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "plugins.md"
-HOOKTYPES = ROOT / "portal" / "hooktypes.py"
+HOOKTYPES = ROOT / "portal" / "hooks" / "hooktypes.py"
 TESTING = ROOT / "portal" / "testing.py"
 FIXTURE_EXAMPLES = ROOT / "examples" / "portal-carrier-example" / "tests" / "test_fixtures.py"
 SECTIONS = ("hooks", "types", "fixtures")
@@ -69,12 +69,12 @@ def _split_fields(doc: str) -> tuple[str, list[tuple[str, str]], str]:
 
 
 def hooks_section() -> str:
-    from portal import hookspecs
+    from portal.hooks import hookspecs
     specs = [(name, fn) for name, fn in vars(hookspecs).items()
              if inspect.isfunction(fn) and hasattr(fn, "portal_spec")]
     specs.sort(key=lambda item: item[1].__code__.co_firstlineno)
     out = ["# Hook reference", "",
-           "Generated from `portal/hookspecs.py` by `python docs/generate.py`; the "
+           "Generated from `portal/hooks/hookspecs.py` by `python docs/generate.py`; the "
            "docstrings there are the reference.", ""]
     family = None
     for name, fn in specs:
@@ -126,7 +126,7 @@ def types_section() -> str:
                if (m := re.match(r"^# -- (.+?) -+$", line))]
     module_doc = ast.get_docstring(tree) or ""
     out = ["# Types", "",
-           "Generated from `portal/hooktypes.py` by `python docs/generate.py`. Import them "
+           "Generated from `portal/hooks/hooktypes.py` by `python docs/generate.py`. Import them "
            "from `portal.hooktypes`; every one is a frozen dataclass (build it with keyword "
            "arguments, compare it with `==`) unless said otherwise.", "",
            markdown(_paragraphs(module_doc)), ""]

@@ -15,7 +15,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from portal import order_events, outbox, tracking
+from portal.hooks import order_events
+from portal import outbox
+from portal.shipping import tracking
 from portal.db import database
 from portal.demo import life as demo_life
 

@@ -1,17 +1,47 @@
-"""The database: one peewee handle, a connection per request, configured from a URL.
+"""The database: one peewee handle the models use, configured from a URL.
 
 SQLite (the default) runs in WAL mode with a busy timeout so that the web
 server and background workers can share the file; PostgreSQL is selected with
-a ``postgresql://`` URL.
+a ``postgresql://`` URL. Each app opens its own database (``portal/app.py``
+makes it the current one whenever one of its contexts is pushed), so two apps in
+one process never share a connection pool. No Flask here: the order domain and
+scripts use this module as it is.
 """
 
-import click
-from flask.cli import with_appcontext
-from flask import Flask
+import contextvars
+
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect
 
-database = DatabaseProxy()
+_current = contextvars.ContextVar("portal_database", default=None)
+
+
+class CurrentDatabase(DatabaseProxy):
+    """A proxy for the database of the app at work in this thread (see :func:`use`),
+    or else the one bound last (scripts, tests setting up data)."""
+
+    __slots__ = ("_callbacks", "_Model", "_default")
+
+    def initialize(self, obj):
+        self._default = obj
+        for callback in self._callbacks:
+            callback(obj)
+
+    @property
+    def obj(self):
+        return _current.get() or self._default
+
+
+database = CurrentDatabase()
+
+
+def use(db) -> contextvars.Token:
+    """Make ``db`` the current database until :func:`release` is given the token."""
+    return _current.set(db)
+
+
+def release(token: contextvars.Token) -> None:
+    _current.reset(token)
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -69,56 +99,3 @@ def drop_schema() -> None:
     with database.connection_context():
         database.drop_tables(ALL_MODELS, safe=True, cascade=is_postgres())
         database.execute_sql(f"DROP TABLE IF EXISTS {migrations.TABLE}")
-
-
-def init_app(app: Flask) -> None:
-    bind(app.config["DATABASE_URL"])
-
-    @app.before_request
-    def _open():
-        database.connect(reuse_if_open=True)
-
-    @app.teardown_appcontext
-    def _close(exc):
-        if not database.is_closed():
-            database.close()
-
-    app.cli.add_command(init_db_command)
-    app.cli.add_command(db_command)
-
-
-@click.command("init-db")
-@with_appcontext
-def init_db_command():
-    """Create the database, or bring it up to date (the same as ``db upgrade``)."""
-    upgrade_schema(echo=click.echo)
-    click.echo(f"Database ready: {database.obj.database}")
-
-
-@click.group("db")
-def db_command():
-    """The database schema: where it stands, and bringing it up to date."""
-
-
-@db_command.command("upgrade")
-@with_appcontext
-def db_upgrade_command():
-    """Run the migrations this database has not had yet."""
-    ran = upgrade_schema(echo=click.echo)
-    click.echo(f"{database.obj.database}: " + (f"{len(ran)} migration(s) run."
-                                                if ran else "already up to date."))
-
-
-@db_command.command("status")
-@with_appcontext
-def db_status_command():
-    """List the migrations, with when this database ran each."""
-    from portal import migrations
-    with database.connection_context():
-        steps = migrations.status(database.obj)
-    for step in steps:
-        when = f"{step.applied_at:%Y-%m-%d %H:%M} UTC" if step.applied_at else "not yet run"
-        click.echo(f"{step.migration.title:<40} {when:<22} {step.migration.summary}")
-    waiting = sum(1 for step in steps if step.applied_at is None)
-    click.echo(f"{waiting} waiting: run `flask --app portal db upgrade`." if waiting
-               else "Up to date.")

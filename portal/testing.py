@@ -16,7 +16,10 @@ from datetime import timedelta
 
 import pytest
 
-from portal import pluginmanager, shop_plugins
+from portal.hooks import pluginmanager, shop_plugins
+from portal.hooks.shop_plugins import SettingsRefused  # what enable_plugin raises
+
+__all__ = ["SettingsRefused", "installed_plugins"]
 from portal.models import (Order, OrderEvent, OrderLine, PluginConfig, Shipment,
                            Shop, User, utcnow)
 
@@ -105,7 +108,7 @@ def enable(shop: Shop, name: str, **settings) -> PluginConfig:
 
     The settings go through the plugin's form, as the seller's page does:
     fields not given keep the stored value or the form's default, and
-    :class:`portal.shop_plugins.SettingsRefused` (a ``ValueError``) says which
+    :class:`portal.testing.SettingsRefused` (a ``ValueError``) says which
     field the form refuses and why. Without settings nothing is stored.
     """
     if name not in pluginmanager.plugin_names():
@@ -189,6 +192,11 @@ def easypost_event(tracking_code: str, details: list[tuple[str, str]], *,
     }
 
 
+def installed_plugins() -> list[str]:
+    """The names of the plugins the portal found (its own and installed packages)."""
+    return pluginmanager.plugin_names()
+
+
 @pytest.fixture
 def portal_app(tmp_path):
     """The portal (a Flask app) on an empty database, inside an app context for the test.
@@ -237,7 +245,7 @@ def enable_plugin(portal_app):
     The settings are checked by the plugin's settings form as the seller's page
     checks them (fields not given keep their default) and stored as the form
     gives them; a value the form refuses raises
-    ``portal.shop_plugins.SettingsRefused`` naming the field and the form's
+    ``portal.testing.SettingsRefused`` naming the field and the form's
     message. A plugin that takes webhooks gets the shop's secret. Returns the
     shop's ``PluginConfig`` row of the plugin.
     """
@@ -288,7 +296,7 @@ def poll_tracking(portal_app):
     undelivered parcel of a ``"polling"`` carrier is passed to its ``carrier_track`` (with
     ``now``, default the current time, naive UTC); new scans are stored and a fully delivered
     order becomes Delivered. Returns how many scans were new."""
-    from portal import tracking
+    from portal.shipping import tracking
     return tracking.poll_shipments
 
 

@@ -151,7 +151,7 @@ def count_queries():
 @pytest.fixture(autouse=True)
 def _plugins_start_afresh():
     """No plugin rests from an earlier test's timeout; carrier descriptions are asked anew."""
-    from portal import pluginmanager, shop_plugins
+    from portal.hooks import pluginmanager, shop_plugins
     pluginmanager.forgive_all()
     shop_plugins.forget_carriers()
     yield

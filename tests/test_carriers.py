@@ -90,7 +90,7 @@ def test_enabled_carriers_are_listed_with_the_manual_fallback_last(shop):
     codes = [c.code for c in shipping.carriers_for_shop(shop)]
     assert codes == ["demo", "dhl", "manual"]
     enable(shop, "manual").__class__  # turned on explicitly: still listed
-    from portal import shop_plugins
+    from portal.hooks import shop_plugins
     shop_plugins.set_enabled(shop, "manual", False)
     assert [c.code for c in shipping.carriers_for_shop(shop)] == ["demo", "dhl"]
 

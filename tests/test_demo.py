@@ -128,7 +128,7 @@ def _buyer_statuses(email="buyer@example.com") -> dict[str, int]:
 
 def _run_worker(start: datetime, minutes: int, every: int = 1) -> None:
     """What `make run`'s worker does for ``minutes``: poll the carriers every ``every`` minutes."""
-    from portal import tracking
+    from portal.shipping import tracking
     for k in range(0, minutes + 1, every):
         tracking.poll_shipments(now=start + timedelta(minutes=k))
 
@@ -192,7 +192,7 @@ def _open_at_demo_shop() -> dict[str, set[str]]:
 def test_a_week_of_the_running_demo_shows_every_status_every_hour(app):
     import random
 
-    from portal import tracking
+    from portal.shipping import tracking
     from portal.demo import life
     from portal.models import utcnow
     from portal.plugins import demo

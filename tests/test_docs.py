@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from portal import hooktypes, hookspecs
+from portal import hooktypes
+from portal.hooks import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "plugins.md"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from portal import hookimpl, hookspecs, pluginmanager
+from portal import hookimpl
+from portal.hooks import hookspecs, pluginmanager
 from portal.hooktypes import CarrierInfo
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -126,7 +126,7 @@ def _seed_first_schema(db) -> None:
 
 
 def test_a_database_at_the_first_migration_keeps_its_data_when_upgraded(scratch):
-    from portal.carrier_webhooks import event_key
+    from portal.shipping.carrier_webhooks import event_key
     db = scratch()
     migrations.upgrade(db, target=1)
     _seed_first_schema(db)

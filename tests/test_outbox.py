@@ -10,7 +10,7 @@ from playhouse.db_url import connect
 from portal import hookimpl, outbox
 from portal.db import database
 from portal.models import Order, OrderEvent, OutboxDelivery, OutboxEvent, utcnow
-from portal.order_events import PLUGINS
+from portal.hooks.order_events import PLUGINS
 from portal.orders.lifecycle import Status, transition
 from portal.testing import enable
 from tests.factories import make_order
@@ -155,7 +155,7 @@ def test_a_claimed_event_is_left_alone_by_a_second_worker(app, buyer, shop, regi
 
 
 def test_tracking_news_reaches_plugins_through_the_outbox(app, buyer, shop, register_plugin):
-    from portal import tracking
+    from portal.shipping import tracking
     from portal.hooktypes import TrackingReport, TrackingStatus, TrackingUpdate
     from portal.testing import make_shipped_order
 
@@ -181,7 +181,7 @@ def test_tracking_news_reaches_plugins_through_the_outbox(app, buyer, shop, regi
 
 def test_the_order_domain_does_not_import_the_plugin_layer():
     code = ("import sys, portal.orders.lifecycle, portal.outbox; "
-            "print(sorted(m for m in ('portal.pluginmanager', 'portal.order_events', "
-            "'portal.shop_plugins') if m in sys.modules))")
+            "print(sorted(m for m in ('portal.hooks.pluginmanager', 'portal.hooks.order_events', "
+            "'portal.hooks.shop_plugins') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

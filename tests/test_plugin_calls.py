@@ -1,6 +1,7 @@
 """Payment and coupon hooks are specified now; a plugin implementing them is called like any other."""
 
-from portal import hookimpl, pluginmanager
+from portal import hookimpl
+from portal.hooks import pluginmanager
 from portal.hooktypes import (Cart, CartLine, Coupon, CouponKind, Discount, PaymentOption,
                               PaymentResult)
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from portal import hookimpl, pluginmanager, shipping
+from portal import hookimpl, shipping
+from portal.hooks import pluginmanager
 from portal.hooktypes import CarrierInfo, Parcel, PluginRefusal, Rate
 from portal.testing import enable
 from tests.factories import make_order

@@ -8,7 +8,8 @@ import time
 import pytest
 from peewee import IntegrityError
 
-from portal import pluginmanager, shipping
+from portal.hooks import pluginmanager
+from portal import shipping
 from portal.db import database
 from portal.models import Order, OrderEvent, OrderRequest, Shipment, Variant
 from portal.orders import fulfilment, requests

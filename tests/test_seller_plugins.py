@@ -6,7 +6,8 @@ import pytest
 from wtforms import Form, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from portal import hookimpl, shipping, shop_plugins
+from portal import hookimpl, shipping
+from portal.hooks import shop_plugins
 from portal.hooktypes import CarrierInfo, TrackingNumberCheck
 from portal.models import PluginConfig
 from tests.factories import make_shop, make_user

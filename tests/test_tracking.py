@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from portal import hookimpl, tracking
+from portal import hookimpl
+from portal.shipping import tracking
 from portal.background import task
 from portal.hooktypes import OrderChange, TrackingStatus
 from portal.models import Order, Shipment, TrackingEvent, utcnow

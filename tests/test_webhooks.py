@@ -58,7 +58,7 @@ def test_a_replayed_event_is_stored_once(client, shop, parcel):
 ])
 def test_a_bad_signature_is_refused_and_nothing_stored(client, shop, parcel, tamper, status, words):
     from portal.plugins.easypost import sign
-    from portal.shop_plugins import for_shop
+    from portal.hooks.shop_plugins import for_shop
     body = json.dumps(easypost_event(NUMBER, [("delivered", "Delivered")])).encode()
     headers = {"X-Hmac-Signature": sign(for_shop(shop).secret("easypost"), body)}
     body, headers = tamper(body, headers)
@@ -112,7 +112,7 @@ def test_unknown_shop_or_disabled_plugin_is_404(client, shop, parcel, seller):
     response = client.post("/webhooks/carriers/easypost?shop=nope", json=event)
     assert response.status_code == 404
     assert signed_post(client, "ups", shop, event).status_code == 404  # ups takes no pushes
-    from portal import shop_plugins
+    from portal.hooks import shop_plugins
     shop_plugins.set_enabled(shop, "easypost", False)
     assert signed_post(client, "easypost", shop, event).status_code == 404
     assert stored() == (0, 0)
@@ -206,7 +206,7 @@ def test_a_signed_but_malformed_body_is_400_not_retry_later(client, shop, parcel
 
 
 def test_nul_bytes_and_overlong_scan_ids_from_a_carrier_are_stored_safely(client, shop, parcel):
-    from portal import tracking
+    from portal.shipping import tracking
     from portal.hooktypes import TrackingReport, TrackingStatus, TrackingUpdate
     long_id = "scan-" + "y" * 300
     report = TrackingReport(NUMBER, (

@@ -20,7 +20,7 @@ from queue import Empty
 import click
 from flask.cli import with_appcontext
 
-from portal.bulk import bulk_load, insert_rows, reset_sequences
+from portal.demo.bulk import bulk_load, insert_rows, reset_sequences
 from portal.db import database, drop_schema, upgrade_schema
 from portal.demo.orders import COLUMNS, ORDER_TABLES, OrderMaker
 from portal.demo.people import DEMO_LOGINS, make_people

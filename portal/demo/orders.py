@@ -10,7 +10,7 @@ import random
 from datetime import datetime, timedelta
 from itertools import count
 
-from portal.bulk import next_id
+from portal.demo.bulk import next_id
 from portal.demo.people import People
 from portal.demo.shops import BASKETS_PER_SHOP, Catalogue
 from portal.models import Order, OrderEvent, OrderLine, Shipment, ShipmentLine, TrackingEvent

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from portal.bulk import insert_rows, next_id, reset_sequences
+from portal.demo.bulk import insert_rows, next_id, reset_sequences
 from portal.models import Address, User
-from portal.security import hash_password
+from portal.web.security import hash_password
 
 DEMO_LOGINS = [
     ("buyer@example.com", "buyer-demo", "Bea Buyer", "buyer"),

@@ -21,10 +21,10 @@ from wtforms import Form, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
-from portal.hookspecs import hookimpl
-from portal.hooktypes import CarrierInfo, Label, Rate, TrackingNumberCheck, TrackingReport
-from portal.hooktypes import TrackingStatus as S
-from portal.hooktypes import TrackingUpdate
+from portal.hooks.hookspecs import hookimpl
+from portal.hooks.hooktypes import CarrierInfo, Label, Rate, TrackingNumberCheck, TrackingReport
+from portal.hooks.hooktypes import TrackingStatus as S
+from portal.hooks.hooktypes import TrackingUpdate
 
 INFO = CarrierInfo(code="demo", name="Demo Parcel", tracking="polling", labels=True)
 _NUMBER = re.compile(r"^DP\d{10}$")

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta, timezone
 from wtforms import Form, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from portal.hookspecs import hookimpl
-from portal.hooktypes import PluginInfo, TrackingReport
-from portal.hooktypes import TrackingStatus as S
-from portal.hooktypes import TrackingUpdate, WebhookResult
+from portal.hooks.hookspecs import hookimpl
+from portal.hooks.hooktypes import PluginInfo, TrackingReport
+from portal.hooks.hooktypes import TrackingStatus as S
+from portal.hooks.hooktypes import TrackingUpdate, WebhookResult
 
 CODE = "easypost"
 INFO = PluginInfo("EasyPost tracking", "Scans of UPS, USPS, FedEx and DHL parcels, pushed by "

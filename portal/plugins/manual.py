@@ -5,8 +5,8 @@ On for every shop until the shop turns it off, so that a seller can always ship.
 
 import re
 
-from portal.hookspecs import hookimpl
-from portal.hooktypes import CarrierInfo, TrackingNumberCheck
+from portal.hooks.hookspecs import hookimpl
+from portal.hooks.hooktypes import CarrierInfo, TrackingNumberCheck
 
 INFO = CarrierInfo(code="manual", name="Other carrier (manual tracking)", tracking="manual",
                    detects=False, always_on=True)

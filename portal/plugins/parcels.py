@@ -9,8 +9,8 @@ enables only the ones it uses.
 
 from tracking_numbers import DEFINITIONS
 
-from portal.hookspecs import hookimpl
-from portal.hooktypes import CarrierInfo, TrackingNumberCheck
+from portal.hooks.hookspecs import hookimpl
+from portal.hooks.hooktypes import CarrierInfo, TrackingNumberCheck
 
 
 class ParcelCarrier:

@@ -8,7 +8,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, get_timezone
 from flask import Flask, current_app
 
-from portal.hooktypes import TrackingStatus
+from portal.hooks.hooktypes import TrackingStatus
 from portal.money import format_money
 from portal.orders.lifecycle import PaymentStatus, Status
 

@@ -2,7 +2,7 @@
 
 from flask import make_response, render_template
 
-from portal.extensions import htmx
+from portal.web.extensions import htmx
 
 
 def wants_fragment() -> bool:

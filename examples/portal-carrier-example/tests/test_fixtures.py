@@ -10,7 +10,7 @@ from portal import hookimpl
 from portal.hooktypes import CarrierInfo, TrackingReport, TrackingStatus, TrackingUpdate
 from portal.models import Order, PluginConfig, Shipment, TrackingEvent, utcnow
 from portal.shipping import ShippingRefused, carriers_for_shop
-from portal.shop_plugins import SettingsRefused
+from portal.testing import SettingsRefused
 from portal_carrier_example import sign
 
 KEY = "sk_test_swift_0001"

@@ -6,9 +6,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from peewee import IntegrityError
 
 from portal import accounts
-from portal.extensions import limiter, login_manager
+from portal.web.extensions import limiter, login_manager
 from portal.models import User
-from portal.security import hash_password, verify_password
+from portal.web.security import hash_password, verify_password
 from portal.web.auth.forms import LoginForm, RegisterForm
 from portal.web.guards import safe_local_path
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from wtforms import Form
 
-from portal import pluginmanager, shop_plugins
-from portal.hooktypes import CarrierInfo
+from portal.hooks import pluginmanager, shop_plugins
+from portal.hooks.hooktypes import CarrierInfo
 from portal.web.access import current_shop, seller_required
 
 bp = Blueprint("plugins", __name__, url_prefix="/seller/plugins")

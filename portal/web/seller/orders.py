@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from portal import csvfiles
 from portal.models import OrderLine, utcnow
-from portal.orders import bulk_shipping, fulfilment, management
+from portal.orders import fulfilment, management
+from portal.shipping import bulk_shipping
 from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused
 from portal.orders.queries import BadCursor
 from portal.web.access import current_shop, seller_required

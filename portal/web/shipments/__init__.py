@@ -10,8 +10,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from portal import shipping, tracking
-from portal.hooktypes import TrackingStatus
+from portal import shipping
+from portal.shipping import tracking
+from portal.hooks.hooktypes import TrackingStatus
 from portal.models import Order, Shipment, TrackingEvent
 from portal.web.access import current_shop, seller_required
 from portal.web.shipments.forms import TrackingEventForm

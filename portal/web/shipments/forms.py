@@ -3,7 +3,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from portal.hooktypes import TrackingStatus
+from portal.hooks.hooktypes import TrackingStatus
 
 
 class TrackingEventForm(FlaskForm):

@@ -3,8 +3,8 @@ the carrier's HMAC signature is the proof, checked by its plugin)."""
 
 from flask import Blueprint, jsonify, request
 
-from portal import carrier_webhooks
-from portal.extensions import csrf
+from portal.shipping import carrier_webhooks
+from portal.web.extensions import csrf
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)

@@ -1,16 +1,17 @@
-"""Carriers as the order domain sees them: the one boundary between orders and
-carrier plugins.
+"""Shipping: carriers as the order domain sees them (this module: the one boundary
+between orders and carrier plugins), tracking (``tracking``), carrier pushes
+(``carrier_webhooks``) and the CSV bulk shipping (``bulk_shipping``).
 
 The seller's ship form and the CSV bulk shipping call these functions; they
-answer through the shop's enabled carrier plugins (see ``portal.hookspecs``)
+answer through the shop's enabled carrier plugins (see ``portal.hooks.hookspecs``)
 and turn a plugin's failure into a message, never an exception.
 """
 
 import re
 from dataclasses import dataclass
 
-from portal import pluginmanager, shop_plugins
-from portal.hooktypes import CarrierInfo, Label, Parcel, Rate, TrackingNumberCheck
+from portal.hooks import pluginmanager, shop_plugins
+from portal.hooks.hooktypes import CarrierInfo, Label, Parcel, Rate, TrackingNumberCheck
 from portal.models import Order, Shipment, utcnow
 from portal.orders import fulfilment
 

@@ -7,7 +7,7 @@ here never breaks an old plugin). The portal calls hooks with keyword
 arguments only, one plugin at a time, with a time budget: a plugin that
 raises or takes too long is logged and shown as unavailable, never crashes
 the page. To refuse with a reason the seller reads, raise
-:class:`portal.hooktypes.PluginRefusal`; that is not a failure. ``settings`` is always the plugin's own settings for the shop, as
+:class:`portal.hooks.hooktypes.PluginRefusal`; that is not a failure. ``settings`` is always the plugin's own settings for the shop, as
 its settings form validated them (a dict, empty when it has no form).
 
 Hooks aimed at one carrier or payment method receive its code and return
@@ -51,7 +51,7 @@ def plugin_info(plugin_name):
     Stops at first non-None result.
 
     :param plugin_name: the name the plugin is registered under (its entry point name).
-    :returns: a :class:`portal.hooktypes.PluginInfo`, or ``None`` for another
+    :returns: a :class:`portal.hooks.hooktypes.PluginInfo`, or ``None`` for another
         plugin's name.
     """
 
@@ -67,7 +67,7 @@ def carrier_info():
     Called to list carriers: the ship form's carrier list, auto-detection,
     ``/seller/plugins``, ``flask --app portal plugins``.
 
-    :returns: a :class:`portal.hooktypes.CarrierInfo` (code, name, how tracking
+    :returns: a :class:`portal.hooks.hooktypes.CarrierInfo` (code, name, how tracking
         arrives, whether it sells labels), or ``None`` if the plugin is no carrier.
     """
 
@@ -84,7 +84,7 @@ def carrier_validate_tracking_number(carrier_code, tracking_number, settings):
     :param carrier_code: the carrier asked about.
     :param tracking_number: as typed, already upper case without spaces.
     :param settings: the plugin's settings for the shop.
-    :returns: a :class:`portal.hooktypes.TrackingNumberCheck` (``valid`` false
+    :returns: a :class:`portal.hooks.hooktypes.TrackingNumberCheck` (``valid`` false
         with a ``message`` the seller sees), or ``None`` for another carrier's code.
     """
 
@@ -115,9 +115,9 @@ def carrier_rates(carrier_code, parcel, settings):
     Stops at first non-None result.
 
     :param carrier_code: the carrier asked for rates.
-    :param parcel: a :class:`portal.hooktypes.Parcel` (from, to, weight, currency).
+    :param parcel: a :class:`portal.hooks.hooktypes.Parcel` (from, to, weight, currency).
     :param settings: the plugin's settings for the shop.
-    :returns: a list of :class:`portal.hooktypes.Rate` (empty when the carrier
+    :returns: a list of :class:`portal.hooks.hooktypes.Rate` (empty when the carrier
         cannot take the parcel), or ``None`` for another carrier's code.
     """
 
@@ -132,10 +132,10 @@ def carrier_buy_label(carrier_code, rate, parcel, settings):
     Stops at first non-None result.
 
     :param carrier_code: the carrier selling the label.
-    :param rate: the :class:`portal.hooktypes.Rate` the seller picked.
-    :param parcel: the :class:`portal.hooktypes.Parcel` being shipped.
+    :param rate: the :class:`portal.hooks.hooktypes.Rate` the seller picked.
+    :param parcel: the :class:`portal.hooks.hooktypes.Parcel` being shipped.
     :param settings: the plugin's settings for the shop.
-    :returns: a :class:`portal.hooktypes.Label`, or ``None`` for another carrier's code.
+    :returns: a :class:`portal.hooks.hooktypes.Label`, or ``None`` for another carrier's code.
     """
 
 
@@ -169,11 +169,11 @@ def carrier_track(carrier_code, query, settings, now):
     Stops at first non-None result.
 
     :param carrier_code: the shipment's carrier.
-    :param query: a :class:`portal.hooktypes.TrackingQuery` (tracking number,
+    :param query: a :class:`portal.hooks.hooktypes.TrackingQuery` (tracking number,
         when it shipped, how many scans the portal has, the latest one's time).
     :param settings: the plugin's settings for the shop.
     :param now: the current time (naive UTC), so that tests can move it.
-    :returns: a :class:`portal.hooktypes.TrackingReport`, or ``None`` for
+    :returns: a :class:`portal.hooks.hooktypes.TrackingReport`, or ``None`` for
         another carrier's code.
     """
 
@@ -191,10 +191,10 @@ def carrier_parse_webhook(carrier_code, request, settings):
     Stops at first non-None result.
 
     :param carrier_code: the ``<code>`` of the URL.
-    :param request: a :class:`portal.hooktypes.WebhookRequest` (lower-case
+    :param request: a :class:`portal.hooks.hooktypes.WebhookRequest` (lower-case
         headers, raw body, the shop's webhook secret, when it arrived).
     :param settings: the plugin's settings for the shop.
-    :returns: a :class:`portal.hooktypes.WebhookResult` whose ``reports`` name
+    :returns: a :class:`portal.hooks.hooktypes.WebhookResult` whose ``reports`` name
         parcels by tracking number, or ``None`` for another carrier's code.
     """
 
@@ -213,7 +213,7 @@ def payment_methods(shop_id, currency, amount, settings):
     :param currency: the order's ISO currency code.
     :param amount: what is due before the fee, in minor units.
     :param settings: the plugin's settings for the shop.
-    :returns: a list of :class:`portal.hooktypes.PaymentOption` (may be empty).
+    :returns: a list of :class:`portal.hooks.hooktypes.PaymentOption` (may be empty).
     """
 
 
@@ -233,7 +233,7 @@ def payment_authorise(method_code, amount, currency, token, idempotency_key, set
         (never a card number).
     :param idempotency_key: unique per checkout attempt.
     :param settings: the plugin's settings for the shop.
-    :returns: a :class:`portal.hooktypes.PaymentResult` (a decline is
+    :returns: a :class:`portal.hooks.hooktypes.PaymentResult` (a decline is
         ``succeeded=False``), or ``None`` for another method's code.
     """
 
@@ -252,7 +252,7 @@ def payment_capture(method_code, reference, amount, currency, settings):
     :param amount: minor units to capture.
     :param currency: ISO currency code.
     :param settings: the plugin's settings for the shop.
-    :returns: a :class:`portal.hooktypes.PaymentResult`, or ``None`` for another method's code.
+    :returns: a :class:`portal.hooks.hooktypes.PaymentResult`, or ``None`` for another method's code.
     """
 
 
@@ -269,7 +269,7 @@ def payment_refund(method_code, reference, amount, currency, settings):
     :param amount: minor units to refund.
     :param currency: ISO currency code.
     :param settings: the plugin's settings for the shop.
-    :returns: a :class:`portal.hooktypes.PaymentResult`, or ``None`` for another method's code.
+    :returns: a :class:`portal.hooks.hooktypes.PaymentResult`, or ``None`` for another method's code.
     """
 
 
@@ -283,7 +283,7 @@ def coupon_kinds():
 
     Called when a seller creates a coupon.
 
-    :returns: a list of :class:`portal.hooktypes.CouponKind`.
+    :returns: a list of :class:`portal.hooks.hooktypes.CouponKind`.
     """
 
 
@@ -294,11 +294,11 @@ def coupon_discounts(cart, coupons, settings):
     Called whenever the cart's totals are drawn, and once more when the order
     is placed.
 
-    :param cart: a :class:`portal.hooktypes.Cart`.
-    :param coupons: the :class:`portal.hooktypes.Coupon` codes the buyer entered
+    :param cart: a :class:`portal.hooks.hooktypes.Cart`.
+    :param coupons: the :class:`portal.hooks.hooktypes.Coupon` codes the buyer entered
         that are valid now (dates and usage limits already checked).
     :param settings: the plugin's settings for the shop.
-    :returns: a list of :class:`portal.hooktypes.Discount` for the coupons of
+    :returns: a list of :class:`portal.hooks.hooktypes.Discount` for the coupons of
         kinds this plugin brings (empty for others).
     """
 
@@ -317,7 +317,7 @@ def order_status_changed(change):
     same change can arrive twice; ``change.event_id`` tells them apart. The
     return value is ignored.
 
-    :param change: a :class:`portal.hooktypes.OrderChange`.
+    :param change: a :class:`portal.hooks.hooktypes.OrderChange`.
     """
 
 
@@ -332,8 +332,8 @@ def order_tracking_updated(order_number, shop_id, tracking_number, status, updat
     :param order_number: the order's number.
     :param shop_id: the order's shop.
     :param tracking_number: the parcel's tracking number.
-    :param status: the parcel's :class:`portal.hooktypes.TrackingStatus` now.
-    :param updates: the new :class:`portal.hooktypes.TrackingUpdate` scans.
+    :param status: the parcel's :class:`portal.hooks.hooktypes.TrackingStatus` now.
+    :param updates: the new :class:`portal.hooks.hooktypes.TrackingUpdate` scans.
     :param event_id: the outbox event's id, the same if this news is told again
         (added later: a plugin that does not name it does not get it).
     """

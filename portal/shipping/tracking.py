@@ -13,13 +13,14 @@ from datetime import datetime
 
 from peewee import fn
 
-from portal import outbox, pluginmanager, shop_plugins
+from portal import outbox
+from portal.hooks import pluginmanager, shop_plugins
 from portal.db import database
-from portal.hooktypes import TrackingQuery, TrackingReport, TrackingStatus, TrackingUpdate
+from portal.hooks.hooktypes import TrackingQuery, TrackingReport, TrackingStatus, TrackingUpdate
 from portal.models import Order, Shipment, TrackingEvent, User, utcnow
 from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused, transition
 
-log = logging.getLogger("portal.tracking")
+log = logging.getLogger("portal.shipping.tracking")
 
 # Parcels that will not move any more: polling them is pointless.
 FINAL = (TrackingStatus.DELIVERED.value, TrackingStatus.RETURNED_TO_SENDER.value)

@@ -8,7 +8,7 @@ back as an :class:`Outcome` with ``error`` set, so the caller shows
 "unavailable" instead of crashing. A plugin that timed out rests for a
 while (its calls answer "unavailable" at once) so one hung carrier cannot
 slow every page down. A hook that raises
-:class:`~portal.hooktypes.PluginRefusal` is not failing: its message comes
+:class:`~portal.hooks.hooktypes.PluginRefusal` is not failing: its message comes
 back in ``Outcome.refused`` for the seller to read.
 
 Failures are remembered (per process): :func:`problem` says why a plugin is
@@ -27,8 +27,8 @@ from importlib.metadata import entry_points
 import click
 import pluggy
 
-from portal import hookspecs
-from portal.hooktypes import PluginRefusal
+from portal.hooks import hookspecs
+from portal.hooks.hooktypes import PluginRefusal
 
 log = logging.getLogger("portal.plugins")
 
@@ -61,7 +61,7 @@ class Outcome:
     """What one plugin's hook answered.
 
     ``error`` is set when it failed or overran (a crash: logged); ``refused``
-    is the message of a :class:`~portal.hooktypes.PluginRefusal` (a "no"
+    is the message of a :class:`~portal.hooks.hooktypes.PluginRefusal` (a "no"
     with a reason for the seller). ``ok`` is true only for a plain answer.
     """
 

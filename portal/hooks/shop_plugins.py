@@ -20,8 +20,8 @@ from datetime import date, datetime
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, PasswordField
 
-from portal import pluginmanager
-from portal.hooktypes import CarrierInfo, PluginInfo
+from portal.hooks import pluginmanager
+from portal.hooks.hooktypes import CarrierInfo, PluginInfo
 from portal.models import PluginConfig, Shop, utcnow
 
 _carrier_cache: dict[str, CarrierInfo | None] = {}

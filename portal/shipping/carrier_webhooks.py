@@ -12,9 +12,10 @@ from datetime import datetime
 
 from peewee import IntegrityError
 
-from portal import pluginmanager, shop_plugins, tracking
+from portal.hooks import pluginmanager, shop_plugins
+from portal.shipping import tracking
 from portal.db import database
-from portal.hooktypes import TrackingReport, WebhookRequest, WebhookResult
+from portal.hooks.hooktypes import TrackingReport, WebhookRequest, WebhookResult
 from portal.models import Order, Shipment, Shop, WebhookReceipt, utcnow
 
 MAX_BODY = 1024 * 1024

@@ -7,8 +7,9 @@ back-off (``portal.outbox``); one that refuses (``PluginRefusal``) has answered.
 
 from datetime import datetime
 
-from portal import outbox, pluginmanager, shop_plugins
-from portal.hooktypes import OrderChange, TrackingStatus, TrackingUpdate
+from portal import outbox
+from portal.hooks import pluginmanager, shop_plugins
+from portal.hooks.hooktypes import OrderChange, TrackingStatus, TrackingUpdate
 
 HOOKS = {"status_changed": "order_status_changed", "tracking_updated": "order_tracking_updated"}
 

@@ -1,0 +1,104 @@
+"""``create_app()``: builds the portal, its database, plugins, blueprints and commands."""
+
+from pathlib import Path
+
+from flask import Flask, redirect, render_template, url_for
+from flask_login import current_user
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _init_database(app: Flask) -> None:
+    """The app's own database: current whenever one of its contexts is pushed (a
+    request, a command, a background task), so a second app never re-points this
+    one; a connection per request, given back to the pool after it."""
+    from flask import appcontext_pushed, g
+
+    from portal import db
+    own = app.extensions["portal.database"] = db.open_database(app.config["DATABASE_URL"])
+    db.database.initialize(own)  # also the default outside any app (scripts, test set-up)
+
+    def _use(sender, **_):
+        g._portal_database = db.use(own)
+
+    appcontext_pushed.connect(_use, app, weak=False)
+
+    @app.teardown_appcontext  # registered first, so it runs last: after _close below
+    def _release(exc):
+        token = g.pop("_portal_database", None)
+        if token is not None:
+            db.release(token)
+
+    @app.before_request
+    def _open():
+        db.database.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not db.database.is_closed():
+            db.database.close()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal. ``config`` overrides what the environment says (tests use it)."""
+    app = Flask("portal", instance_path=str(ROOT / "instance"),
+                static_folder=str(ROOT / "static"), static_url_path="/static")
+
+    from portal import config as settings
+    app.config.update(settings.from_environment(Path(app.instance_path)))
+    app.config.update(config or {})
+    # The background queue's SQLite file and the generated secret key live here.
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.secret_key(Path(app.instance_path))
+
+    from portal.web import filters, guards, security
+    from portal.web.extensions import csrf, htmx, limiter, login_manager
+    _init_database(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    guards.init_app(app)
+    filters.init_app(app)
+
+    from portal import background
+    from portal.hooks import pluginmanager
+    pluginmanager.configure(app.config)
+    background.init_app(app)
+    app.cli.add_command(pluginmanager.plugins_command)
+
+    from portal.web import auth, buyer, plugins, seller, shipments, webhooks
+    from portal.web.render import wants_fragment
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(buyer.bp)
+    app.register_blueprint(seller.bp)
+    app.register_blueprint(plugins.bp)
+    app.register_blueprint(shipments.bp)
+    app.register_blueprint(webhooks.bp)
+
+    from portal import cli, demo
+    app.cli.add_command(cli.init_db_command)
+    app.cli.add_command(cli.db_command)
+    app.cli.add_command(demo.seed_demo_command)
+    app.cli.add_command(demo.demo_logins_command)
+
+    @app.get("/")
+    def index():
+        if current_user.is_authenticated:
+            return redirect(auth.home_for(current_user))
+        return redirect(url_for("auth.login"))
+
+    @app.errorhandler(400)
+    @app.errorhandler(404)
+    @app.errorhandler(409)
+    @app.errorhandler(413)
+    @app.errorhandler(429)
+    def _error_page(error):
+        headers = {}
+        if wants_fragment():  # an htmx swap: show the error as the whole page
+            headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML", "HX-Push-Url": "false"}
+        return render_template("error.html", error=error), error.code, headers
+
+    return app

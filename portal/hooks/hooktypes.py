@@ -1,0 +1,280 @@
+"""What hooks take and return: small dataclasses defined by the portal.
+
+Plugins never see ORM rows and never return them; the core turns these values
+into database rows. Money is integer minor units plus an ISO currency code.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class PluginRefusal(Exception):
+    """Raise it from a hook to say "no" with a reason the seller reads.
+
+    ``raise PluginRefusal("This address is outside our delivery area.")`` in
+    ``carrier_rates``, ``carrier_buy_label``, ``carrier_void_label`` or
+    ``carrier_validate_tracking_number`` is shown to the seller after the
+    carrier's name ("Swift Post: This address is outside our delivery
+    area.", beside the field or the rates), is not
+    logged as a crash and does not make the plugin "unavailable". Any other
+    exception is a crash: logged, and the plugin is shown as unavailable.
+    Write the message for the seller: a full sentence, no stack trace.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class TrackingStatus(StrEnum):
+    """The one set of parcel statuses every carrier's codes are mapped onto."""
+
+    PRE_TRANSIT = "pre_transit"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    FAILED_ATTEMPT = "failed_attempt"
+    EXCEPTION = "exception"
+    RETURNED_TO_SENDER = "returned_to_sender"
+
+    @property
+    def label(self) -> str:
+        """The words buyers see: "In transit", "Returned to sender", ..."""
+        return self.value.replace("_", " ").capitalize()
+
+
+# -- every plugin ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """How sellers see a plugin on ``/seller/plugins`` and in messages ("Swift Post is on").
+
+    A carrier's ``CarrierInfo.name`` is used when the plugin gives none.
+    """
+
+    name: str  # the display name: "EasyPost tracking"
+    description: str = ""  # one sentence under the name: what it does for the shop
+
+
+# -- carriers -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CarrierInfo:
+    """A carrier as the ship form lists it.
+
+    ``tracking`` says how events arrive: ``"manual"`` (the seller types them),
+    ``"webhook"`` (the carrier pushes them) or ``"polling"`` (the portal asks).
+    ``labels`` is true when the carrier quotes rates and sells labels.
+    ``detects`` is true when the carrier takes part in guessing the carrier of
+    a pasted tracking number. ``always_on`` carriers need no enabling (the
+    manual fallback).
+    """
+
+    code: str  # the carrier's code, stored on each shipment; the hooks are aimed at it
+    name: str  # what sellers and buyers read: "Swift Post"
+    tracking: str = "manual"  # "manual", "webhook" or "polling"
+    labels: bool = False  # implements carrier_rates and carrier_buy_label
+    detects: bool = True  # asked to recognise a number when the seller leaves the carrier blank
+    always_on: bool = False  # on for every shop until the shop turns it off
+
+
+@dataclass(frozen=True)
+class TrackingNumberCheck:
+    """The verdict on one tracking number; ``message`` says why when not valid."""
+
+    valid: bool  # true when the number is one of this carrier's
+    tracking_number: str  # normalised: upper case, no spaces
+    carrier_code: str  # the carrier that answers
+    carrier_name: str = ""  # its name, as in CarrierInfo.name
+    tracking_url: str = ""  # the parcel's public page (https), stored on the shipment
+    message: str = ""  # when not valid: why, in words the seller reads beside the field
+
+
+@dataclass(frozen=True)
+class TrackingUpdate:
+    """One scan of a parcel. ``external_id`` makes the same scan stored once."""
+
+    occurred_at: datetime  # when the scan happened, naive UTC
+    status: TrackingStatus  # the parcel's status after this scan
+    description: str  # what the buyer reads: "Arrived at sorting centre" (300 characters kept)
+    location: str = ""  # where: "Portland, OR" (120 characters kept)
+    external_id: str | None = None  # the carrier's id of the scan: stored once per parcel
+
+
+@dataclass(frozen=True)
+class TrackingQuery:
+    """What the portal knows about a parcel when it asks its carrier for news."""
+
+    tracking_number: str  # the parcel's number, as stored
+    shipped_at: datetime  # when the seller shipped it, naive UTC
+    known_events: int = 0  # how many scans of it the portal has stored
+    last_event_at: datetime | None = None  # the latest stored scan's time, naive UTC
+
+
+@dataclass(frozen=True)
+class TrackingReport:
+    """News about one parcel: its new scans and the carrier's delivery estimate."""
+
+    tracking_number: str  # which parcel (upper case, no spaces)
+    updates: tuple[TrackingUpdate, ...] = ()  # its scans, any order; known ones are skipped
+    estimated_delivery: date | None = None  # the carrier's estimate; becomes the order's
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A carrier's push, as received: header names are lower case, body is raw bytes."""
+
+    headers: dict[str, str]  # header names in lower case
+    body: bytes  # the raw body: verify the signature on it before parsing
+    secret: str  # the shop's webhook secret for the plugin ("" if it has none)
+    received_at: datetime  # when the portal received it, naive UTC
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    """A plugin's answer to a push.
+
+    ``accepted`` false means refused: ``status`` is the 4xx to answer and
+    nothing is stored. ``event_id`` is the carrier's id for the push; the
+    portal stores each id once, so a replay changes nothing.
+    """
+
+    accepted: bool  # false: refused, nothing stored
+    status: int = 200  # the HTTP status to answer: 200, or a 4xx when refused
+    message: str = ""  # sent back to the carrier in the JSON answer
+    event_id: str | None = None  # the carrier's id of the push: a replay is stored once
+    reports: tuple[TrackingReport, ...] = ()  # the news, one report per parcel
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """What a rate depends on: from where, to where, how heavy."""
+
+    from_country: str  # ISO 3166 alpha-2 code of the shop's ship-from address: "US"
+    from_postal_code: str  # the ship-from postal code ("" when the shop has none)
+    to_country: str  # ISO 3166 alpha-2 code of the buyer's address
+    to_postal_code: str  # the buyer's postal code ("" in countries without one)
+    weight_grams: int  # the parcel's weight
+    currency: str  # ISO 4217 code the rates should be in (the order's currency)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A price to ship a parcel with one of a carrier's services."""
+
+    carrier_code: str  # your CarrierInfo.code
+    service_code: str  # your code of the service; given back in carrier_buy_label's rate
+    service_name: str  # what the seller reads: "Swift Post Next Day"
+    amount: int  # the price in minor units (cents)
+    currency: str  # ISO 4217 code of amount
+    days: int | None = None  # delivery estimate in days
+
+
+@dataclass(frozen=True)
+class Label:
+    """A label the seller bought: the carrier assigned its tracking number."""
+
+    carrier_code: str  # your CarrierInfo.code
+    service_code: str  # the service bought (the rate's service_code)
+    service_name: str  # the service's name, printed on the label page
+    tracking_number: str  # the number you assigned: the parcel's tracking number
+    label_id: str  # your id of the label; carrier_void_label receives it
+    amount: int  # what was charged, in minor units
+    currency: str  # ISO 4217 code of amount
+    tracking_url: str = ""  # the parcel's public page (https)
+
+
+# -- payment methods ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PaymentOption:
+    """A way to pay at checkout, with its fee shown before paying."""
+
+    method_code: str  # your code of the method; the payment hooks are aimed at it
+    name: str  # what the buyer reads: "Card"
+    fee: int  # minor units
+    currency: str  # ISO 4217 code of fee
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """The outcome of authorise, capture or refund: failures are data, not exceptions.
+
+    ``display`` is what the order shows ("Visa •••• 4242"); card numbers never
+    reach the portal.
+    """
+
+    succeeded: bool  # false: declined or refused, with a message
+    reference: str = ""  # the gateway's reference, given back to capture and refund
+    amount: int = 0  # minor units authorised, captured or refunded
+    currency: str = ""  # ISO 4217 code of amount
+    display: str = ""  # what the order shows: "Visa •••• 4242"
+    message: str = ""  # why it failed, in words the buyer or seller reads
+
+
+# -- coupons -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CouponKind:
+    """A kind of discount a seller can create (percentage, fixed amount, ...)."""
+
+    code: str  # your code of the kind: coupons of it are handed to you
+    name: str  # what the seller reads: "10% off"
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """One line of a cart."""
+
+    product_id: int  # the product's id in the portal
+    variant_id: int  # the variant's (size, colour) id in the portal
+    unit_price: int  # minor units
+    quantity: int  # how many
+
+
+@dataclass(frozen=True)
+class Cart:
+    """What a buyer is about to order from one shop."""
+
+    shop_id: int  # the shop's id
+    buyer_id: int  # the buyer's id
+    currency: str  # ISO 4217 code of every amount
+    lines: tuple[CartLine, ...]  # the lines
+    shipping: int = 0  # the shipping price, minor units
+
+
+@dataclass(frozen=True)
+class Coupon:
+    """A coupon the buyer entered, with the settings the seller gave it."""
+
+    code: str  # what the buyer typed: "SAVE10"
+    kind: str  # its CouponKind.code
+    settings: dict = field(default_factory=dict)  # the seller's settings of this coupon
+
+
+@dataclass(frozen=True)
+class Discount:
+    """Money off a cart, with the words the buyer sees."""
+
+    coupon_code: str  # the coupon that gives it
+    amount: int  # minor units off the cart
+    currency: str  # ISO 4217 code of amount
+    description: str  # what the buyer reads: "10% off"
+    free_shipping: bool = False  # the coupon also makes shipping free
+
+
+# -- order events ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OrderChange:
+    """An order moved from one status to another."""
+
+    order_number: str  # the order's number: "7K3Q9-XWD2M"
+    shop_id: int  # the order's shop
+    before: str  # the status it left: "pending", "processed", ...
+    after: str  # the status it is in now
+    actor_role: str  # who moved it: "buyer", "seller" or "system"
+    reason: str = ""  # the reason given (cancellations), else ""
+    # Delivery is at least once: a plugin that must act once keeps the ids it has seen.
+    event_id: int | None = field(default=None, compare=False)  # the outbox event's id: the same when told again
