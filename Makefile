@@ -25,9 +25,11 @@ run: install $(DB)
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM EXIT; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
-# The portal's tests, then the example plugin's own tests after installing it
-# (as a plugin author would: pip install, then pytest with the portal's fixtures).
+# The import contracts (pyproject.toml, [tool.importlinter]), the portal's tests, then the
+# example plugin's own tests after installing it (as a plugin author would: pip install,
+# then pytest with the portal's fixtures).
 test: install
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(BIN)/python -m pip install --quiet ./$(EXAMPLE)
 	cd $(EXAMPLE) && $(CURDIR)/$(BIN)/pytest $(PYTEST_ARGS)

@@ -93,9 +93,14 @@ def upgrade_schema(echo=lambda text: None) -> list:
 
 
 def drop_schema() -> None:
-    """Drop every table, the migrations' record too (``seed-demo --reset``)."""
-    from portal import migrations
-    from portal.models import ALL_MODELS
+    """Drop every table of the database, the migrations' record too (``seed-demo --reset``)."""
     with database.connection_context():
-        database.drop_tables(ALL_MODELS, safe=True, cascade=is_postgres())
-        database.execute_sql(f"DROP TABLE IF EXISTS {migrations.TABLE}")
+        if is_sqlite():  # else dropping a parent after its child fails ("no such table")
+            database.execute_sql("PRAGMA foreign_keys = OFF")
+        try:
+            for table in database.get_tables():
+                database.execute_sql(f'DROP TABLE IF EXISTS "{table}"'
+                                     + (" CASCADE" if is_postgres() else ""))
+        finally:
+            if is_sqlite():
+                database.execute_sql("PRAGMA foreign_keys = ON")
