@@ -19,8 +19,8 @@ def _entries() -> set[str]:
     entries, stack = set(), []
     for line in _map().splitlines():
         match = re.match(r"^( *)(\S+)(?:\s|$)", line)
-        if not match or not re.match(r"^[\w.]+/?$", match.group(2)):
-            continue  # a continuation line
+        if not match or len(match.group(1)) > 8 or not re.match(r"^[\w.]+/?$", match.group(2)):
+            continue  # a continuation line of a description
         depth = len(match.group(1)) // 2
         stack[depth:] = [match.group(2).rstrip("/")]
         entries.add("/".join(stack))
