@@ -39,6 +39,26 @@ def _init_database(app: Flask) -> None:
             db.database.close()
 
 
+def _init_plugins(app: Flask) -> None:
+    """The app's own plugin state (manager, time budget, resting and failing plugins),
+    current whenever one of its contexts is pushed, as its database is."""
+    from flask import appcontext_pushed, g
+
+    from portal.hooks import pluginmanager
+    own = app.extensions["portal.plugins"] = pluginmanager.new(app.config)
+
+    def _use(sender, **_):
+        g._portal_plugins = pluginmanager.use(own)
+
+    appcontext_pushed.connect(_use, app, weak=False)
+
+    @app.teardown_appcontext
+    def _release(exc):
+        token = g.pop("_portal_plugins", None)
+        if token is not None:
+            pluginmanager.release(token)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the portal. ``config`` overrides what the environment says (tests use it)."""
     app = Flask("portal", instance_path=str(ROOT / "instance"),
@@ -65,7 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import background
     from portal.hooks import pluginmanager
-    pluginmanager.configure(app.config)
+    _init_plugins(app)
     background.init_app(app)
     app.cli.add_command(pluginmanager.plugins_command)
 

@@ -316,16 +316,20 @@ def post_webhook(portal_client):
 def register_plugin():
     """``register_plugin(plugin, name)``: register an object (or module) whose methods are
     decorated with ``portal.hookimpl`` as plugin ``name``, for this test only. Returns it."""
-    names = []
+    registered = []  # (the app's plugins it went to, name)
 
     def register(plugin, name: str):
         pluginmanager.register(plugin, name)
         shop_plugins.forget_carriers()
-        names.append(name)
+        registered.append((pluginmanager.current(), name))
         return plugin
 
     yield register
-    for name in names:
-        pluginmanager.unregister(name)
-    shop_plugins.forget_carriers()
-    pluginmanager.forgive_all()
+    for plugins, name in registered:
+        token = pluginmanager.use(plugins)
+        try:
+            pluginmanager.unregister(name)
+            shop_plugins.forget_carriers()
+            pluginmanager.forgive_all()
+        finally:
+            pluginmanager.release(token)

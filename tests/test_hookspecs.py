@@ -13,7 +13,7 @@ from portal.hooktypes import CarrierInfo
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = sorted(name for name, fn in vars(hookspecs).items()
                if inspect.isfunction(fn) and hasattr(fn, "portal_spec"))
-BUILTINS = list(pluginmanager.BUILTINS)
+BUILTINS = list(pluginmanager.builtins())
 
 
 def test_hookimpl_is_the_portals_marker():

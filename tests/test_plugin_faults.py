@@ -104,7 +104,7 @@ def test_the_boundary_reports_failures_as_outcomes(faulty):
 
 
 def test_a_plugin_that_fails_to_load_is_listed_as_broken(monkeypatch, client, auth, shop, seller):
-    monkeypatch.setitem(pluginmanager._broken, "halfbaked", "halfbaked 0.1: ImportError: nope")
+    monkeypatch.setitem(pluginmanager.current().broken, "halfbaked", "halfbaked 0.1: ImportError: nope")
     auth.login("seller@example.com")
     html = client.get("/seller/plugins/").get_data(as_text=True)
     assert "This plugin is unavailable: it could not be loaded (halfbaked 0.1: ImportError: nope)" in html
@@ -179,7 +179,8 @@ def test_a_refusal_is_a_message_for_the_seller_not_a_crash(client, auth, shop, b
     assert str(refused.value) == ("Far Away Post: Your Far Away Post account is out of credit. "
                                   "Nothing was charged.")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # not a crash
-    outcome = pluginmanager.call("far", "carrier_buy_label", carrier_code="far")
+    outcome = pluginmanager.call("far", "carrier_buy_label", carrier_code="far", rate=None,
+                                 parcel=None, settings={})
     assert not outcome.ok and not outcome.error
     assert outcome.refused == "Your Far Away Post account is out of credit."
     auth.login("seller@example.com")

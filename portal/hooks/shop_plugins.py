@@ -24,9 +24,12 @@ from portal.hooks import pluginmanager
 from portal.hooks.hooktypes import CarrierInfo, PluginInfo
 from portal.models import PluginConfig, Shop, utcnow
 
-_carrier_cache: dict[str, CarrierInfo | None] = {}
-_info_cache: dict[str, PluginInfo | None] = {}
-_form_cache: dict[str, type | None] = {}
+
+
+def _cache(kind: str) -> dict:
+    """What plugins said about themselves (``kind``: carrier, info, form), by plugin name:
+    kept with the current app's plugins, asked anew when a plugin is registered."""
+    return pluginmanager.current().cache.setdefault(kind, {})
 
 
 class SettingsRefused(ValueError):
@@ -41,29 +44,29 @@ class SettingsRefused(ValueError):
 
 def carrier_info(plugin_name: str) -> CarrierInfo | None:
     """The plugin's :class:`CarrierInfo` (cached), or None for a non-carrier or a failing one."""
-    if plugin_name not in _carrier_cache:
+    cache = _cache("carrier")
+    if plugin_name not in cache:
         outcome = pluginmanager.call(plugin_name, "carrier_info")
         if not outcome.ok:
             return None  # ask again next time
-        _carrier_cache[plugin_name] = outcome.value
-    return _carrier_cache[plugin_name]
+        cache[plugin_name] = outcome.value
+    return cache[plugin_name]
 
 
 def forget_carriers() -> None:
     """Forget what plugins said about themselves (carrier, name, settings form)."""
-    _carrier_cache.clear()
-    _info_cache.clear()
-    _form_cache.clear()
+    pluginmanager.current().cache.clear()
 
 
 def plugin_info(plugin_name: str) -> PluginInfo | None:
     """The plugin's own :class:`PluginInfo` (hook ``plugin_info``), cached; None if it has none."""
-    if plugin_name not in _info_cache:
+    cache = _cache("info")
+    if plugin_name not in cache:
         outcome = pluginmanager.call(plugin_name, "plugin_info", plugin_name=plugin_name)
         if not outcome.ok:
             return None
-        _info_cache[plugin_name] = outcome.value if isinstance(outcome.value, PluginInfo) else None
-    return _info_cache[plugin_name]
+        cache[plugin_name] = outcome.value if isinstance(outcome.value, PluginInfo) else None
+    return cache[plugin_name]
 
 
 def display_name(plugin_name: str) -> str:
@@ -77,15 +80,16 @@ def display_name(plugin_name: str) -> str:
 
 def form_class(plugin_name: str) -> tuple[type | None, str]:
     """The plugin's settings form class (cached) and, if it failed to give one, why."""
-    if plugin_name in _form_cache:
-        return _form_cache[plugin_name], ""
+    cache = _cache("form")
+    if plugin_name in cache:
+        return cache[plugin_name], ""
     outcome = pluginmanager.call(plugin_name, "plugin_settings_form", plugin_name=plugin_name)
     if not outcome.ok:
         return None, outcome.error or outcome.refused
     cls = outcome.value
     if cls is not None and not (isinstance(cls, type) and issubclass(cls, Form)):
         return None, "its settings form is not a WTForms form"
-    _form_cache[plugin_name] = cls
+    cache[plugin_name] = cls
     return cls, ""
 
 
@@ -178,6 +182,17 @@ class ShopPlugins:
     def enabled(self) -> list[str]:
         """The shop's enabled plugins, in registration order."""
         return [name for name in pluginmanager.plugin_names() if self.is_enabled(name)]
+
+    def call_first(self, hook_name: str, /, **kwargs) -> "pluginmanager.Outcome | None":
+        """Ask a ``firstresult`` hook of the shop's enabled, configured plugins at once, as
+        pluggy orders them (the last registered first; ``tryfirst``/``trylast``
+        honoured; their wrappers around): the first answer or refusal, else the first
+        failure, else None (see :func:`portal.hooks.pluginmanager.call_first`). Each
+        plugin, and each wrapper, gets its own ``settings``."""
+        names = [n for n in self.enabled()
+                 if pluginmanager.implements(n, hook_name) and self.is_configured(n)]
+        settings = pluginmanager.PerPlugin({n: self.settings(n) for n in names}, {})
+        return pluginmanager.call_first(hook_name, names, **{"settings": settings, **kwargs})
 
     def missing(self, name: str) -> list[str]:
         """The labels of the plugin's required settings that the shop left empty."""
