@@ -87,7 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.hooks import pluginmanager
     _init_plugins(app)
     background.init_app(app)
-    app.cli.add_command(pluginmanager.plugins_command)
+    app.cli.command("plugins")(pluginmanager.list_plugins)  # in the app's context
 
     from portal.web import auth, buyer, plugins, seller, shipments, webhooks
     from portal.web.render import wants_fragment

@@ -431,6 +431,19 @@ def implements(plugin_name: str, hook_name: str) -> bool:
                for impl in caller.get_hookimpls())
 
 
+def _taking_part(hook_name: str, plugin_names) -> tuple[list[str], bool]:
+    """The named plugins with an implementation or a wrapper of the hook, and whether
+    any of them implements it (wrappers alone answer nothing)."""
+    pm = get_plugin_manager()
+    caller = getattr(pm.hook, hook_name, None)
+    if caller is None:
+        return [], False
+    impls = caller.get_hookimpls()
+    wanted = set(plugin_names)
+    names = list(dict.fromkeys(i.plugin_name for i in impls if i.plugin_name in wanted))
+    return names, any(not (i.wrapper or i.hookwrapper) for i in impls if i.plugin_name in wanted)
+
+
 def _is_firstresult(hook_name: str) -> bool:
     caller = getattr(get_plugin_manager().hook, hook_name, None)
     return bool(caller and caller.spec and caller.spec.opts.get("firstresult"))
@@ -456,8 +469,8 @@ def call_each(hook_name: str, plugin_names, /, **kwargs) -> list[Outcome]:
     """One call of the hook with the named plugins taking part; the :class:`Outcome`
     of each implementation pluggy called, in the order it called them (for a
     ``firstresult`` hook, up to the one that answered)."""
-    names = [n for n in plugin_names if implements(n, hook_name)]
-    if not names:
+    names, answering = _taking_part(hook_name, plugin_names)
+    if not answering:
         return []
     _, outcomes, raised = current().hook_call(hook_name, names, kwargs)
     if raised is not None and not isinstance(raised, PluginRefusal):
@@ -476,8 +489,8 @@ def call_first(hook_name: str, plugin_names, /, **kwargs) -> Outcome | None:
     caller can say the owner of the code is unavailable; ``None`` when no
     plugin claims the call at all.
     """
-    names = [n for n in plugin_names if implements(n, hook_name)]
-    if not names:
+    names, answering = _taking_part(hook_name, plugin_names)
+    if not answering:
         return None
     result, outcomes, raised = current().hook_call(hook_name, names, kwargs)
     if isinstance(raised, PluginRefusal):
@@ -537,8 +550,7 @@ def forgive_all() -> None:
     plugins.failures.clear()
 
 
-@click.command("plugins")
-def plugins_command():
+def list_plugins():
     """List the installed plugins and the hooks each implements."""
     for plugin in installed():
         if plugin.error:
@@ -547,3 +559,8 @@ def plugins_command():
         click.echo(f"{plugin.name}  ({plugin.source}; {', '.join(plugin.families)})")
         for hook in plugin.hooks:
             click.echo(f"    {hook}")
+
+
+# ``flask plugins``: create_app adds it within the app's context (list_plugins lists
+# the plugins of the current app).
+plugins_command = click.command("plugins")(list_plugins)

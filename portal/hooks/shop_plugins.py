@@ -190,7 +190,7 @@ class ShopPlugins:
         failure, else None (see :func:`portal.hooks.pluginmanager.call_first`). Each
         plugin, and each wrapper, gets its own ``settings``."""
         names = [n for n in self.enabled()
-                 if pluginmanager.implements(n, hook_name) and self.is_configured(n)]
+                 if not pluginmanager.implements(n, hook_name) or self.is_configured(n)]
         settings = pluginmanager.PerPlugin({n: self.settings(n) for n in names}, {})
         return pluginmanager.call_first(hook_name, names, **{"settings": settings, **kwargs})
 
