@@ -162,6 +162,7 @@ ROUTES = {
     "buyer.return_order": "buyer",
     "seller.dashboard": "seller", "seller.order": "seller", "seller.checklist": "seller",
     "seller.process": "seller", "seller.ship": "seller", "seller.label": "seller",
+    "seller.label_rates": "seller",
     "seller.address": "seller", "seller.lines": "seller", "seller.cancel": "seller",
     "seller.delivered": "seller", "seller.note": "seller", "seller.decide": "seller",
     "seller.return_received": "seller", "seller.orders": "seller", "seller.bulk": "seller",

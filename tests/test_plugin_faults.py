@@ -195,9 +195,16 @@ def test_the_seller_reads_a_carriers_refusal_on_the_order_page(client, auth, sho
     abroad = make_order(buyer, shop, status="processed", ship_country="DE")
     auth.login("seller@example.com")
     html = client.get(f"/seller/orders/{abroad.number}").get_data(as_text=True)
-    assert "Far Away Post: This address is outside our area." in html
-    assert "Unavailable right now" not in html
     assert 'autocomplete="None"' not in html  # the form macro omits an unset autocomplete
+    # The rates are their own fragment, loaded by the page (htmx) or its link (no JavaScript).
+    assert f'href="/seller/orders/{abroad.number}/label#label-h"' in html
+    fragment = client.get(f"/seller/orders/{abroad.number}/label",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    page = client.get(f"/seller/orders/{abroad.number}/label").get_data(as_text=True)
+    for html in (fragment, page):
+        assert "Far Away Post: This address is outside our area." in html
+        assert "Unavailable right now" not in html
+    assert "<html" not in fragment and "<html" in page
 
 
 class RefusingReceiver:

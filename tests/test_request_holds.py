@@ -11,6 +11,7 @@ from portal import shipping
 from portal.addresses import check_address
 from portal.models import Order, OrderEvent, OrderLine, OrderRequest, Shipment, Variant, utcnow
 from portal.orders import fulfilment, requests
+from portal.orders.errors import RequestRefused
 from portal.testing import enable
 from tests.factories import make_order, make_variant
 
@@ -74,8 +75,8 @@ def test_no_label_is_bought_while_an_address_change_waits(client, auth, order, b
     enable(shop, "demo")
     ask_new_address(order, buyer)
     bought = []
-    monkeypatch.setattr("portal.web.seller.order.buy_label",
-                        lambda *a, **k: bought.append(a) or shipping.buy_label(*a, **k))
+    real = shipping.buy_label
+    monkeypatch.setattr(shipping, "buy_label", lambda *a, **k: bought.append(a) or real(*a, **k))
     auth.login(SELLER)
     response = seller_post(client, order, "label", rate="demo:ground")
     assert response.status_code == 422 and HELD in response.get_data(as_text=True)
@@ -189,6 +190,7 @@ def test_a_return_received_twice_refunds_once(buyer, shop, seller):
     first, second = OrderRequest.get_by_id(request.id), OrderRequest.get_by_id(request.id)
     order_copy = fresh(order)
     requests.receive_return(first, fresh(order), seller=seller, version=order_copy.version)
-    with pytest.raises(fulfilment.FulfilmentError, match="already received"):
+    with pytest.raises(RequestRefused, match="already received") as refused:
         requests.receive_return(second, order_copy, seller=seller, version=order_copy.version)
+    assert refused.value.code == "return.already_received"
     assert OrderEvent.select().where(OrderEvent.message.contains("Returned")).count() == 1

@@ -11,8 +11,10 @@ from portal.addresses import AddressCheck
 from portal.db import database
 from portal.models import Order, OrderLine, Product, User, Variant
 from portal.money import format_money
-from portal.orders.fulfilment import FulfilmentError, lines_of
-from portal.orders.lifecycle import Status, record, update_order
+from portal.orders import actions
+from portal.orders.errors import BadInput, EditRefused
+from portal.orders.fulfilment import lines_of
+from portal.orders.lifecycle import record, update_order
 
 ADDRESS_COLUMNS = {"name": "ship_name", "line1": "ship_line1", "line2": "ship_line2",
                    "city": "ship_city", "region": "ship_region",
@@ -24,17 +26,6 @@ ADDRESS_WORDS = {"name": "recipient", "line1": "street address", "line2": "apart
                  "country": "country", "phone": "phone"}
 
 
-def editable(order: Order) -> bool:
-    return order.status in (Status.PENDING, Status.PROCESSED) and not order.shipped_count
-
-
-def _require_editable(order: Order) -> None:
-    if not editable(order):
-        raise FulfilmentError(f"Order {order.number} can no longer be changed: "
-                              + ("it has started shipping." if order.shipped_count
-                                 else f"it is {Status(order.status).label}."))
-
-
 def address_of(order: Order) -> dict:
     return {key: getattr(order, column) for key, column in ADDRESS_COLUMNS.items()}
 
@@ -42,9 +33,9 @@ def address_of(order: Order) -> dict:
 def change_address(order: Order, check: AddressCheck, *, version: int, actor: User,
                    actor_role: str = "seller") -> bool:
     """Replace the shipping address (already checked); False when nothing changed."""
-    _require_editable(order)
+    actions.edit(order, "edit_address").check()
     if not check.valid:
-        raise FulfilmentError("The address is not complete.")
+        raise BadInput("form.incomplete_address", "The address is not complete.")
     before, after = address_of(order), check.address
     if before == after:
         return False
@@ -92,9 +83,10 @@ def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: 
 
     ``changes`` maps an order line id to (variant id, quantity). Returns False
     when nothing changed. A variant of another product, more than is in stock or
-    an order left with no lines is refused with :class:`FulfilmentError`.
+    an order left with no lines is refused (:class:`~portal.orders.errors.BadInput`,
+    :class:`~portal.orders.errors.EditRefused`).
     """
-    _require_editable(order)
+    actions.edit(order, "edit_lines").check()
     lines = lines_of(order)
     choices = variant_choices(lines)
     todo = []
@@ -103,15 +95,17 @@ def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: 
         if (variant_id, quantity) == (line.variant_id, line.quantity):
             continue
         if quantity < 0 or quantity > 99:
-            raise FulfilmentError(f"{line.product_name}: a quantity from 0 to 99, please.")
+            raise BadInput("form.bad_quantity",
+                           f"{line.product_name}: a quantity from 0 to 99, please.")
         variant = next((v for v in choices[line.id] if v.id == variant_id), None)
         if variant is None:
-            raise FulfilmentError(f"{line.product_name}: choose one of its own sizes and colours.")
+            raise BadInput("form.bad_variant",
+                           f"{line.product_name}: choose one of its own sizes and colours.")
         todo.append((line, variant, quantity))
     if not todo:
         return False
     if not any(changes.get(line.id, (None, line.quantity))[1] for line in lines):
-        raise FulfilmentError("An order needs at least one item; cancel it instead.")
+        raise EditRefused("edit.no_items", "An order needs at least one item; cancel it instead.")
 
     before_lines = [describe_line(line) for line in lines]
     before_total = order.total
@@ -124,8 +118,8 @@ def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: 
                      .where((Variant.id == variant.id) & (Variant.stock >= quantity)).execute())
             if not taken:
                 left = Variant.get_by_id(variant.id).stock
-                raise FulfilmentError(f"{line.product_name} ({variant.size}, {variant.colour}): "
-                                      f"only {left} in stock.")
+                raise EditRefused("edit.out_of_stock", f"{line.product_name} ({variant.size}, "
+                                  f"{variant.colour}): only {left} in stock.")
             if quantity == 0:
                 line.delete_instance()
                 continue
@@ -156,5 +150,5 @@ def add_note(order: Order, text: str, *, actor: User) -> None:
     """An internal note: on the seller's timeline only."""
     text = text.strip()
     if not text:
-        raise FulfilmentError("Write something in the note first.")
+        raise BadInput("form.empty_note", "Write something in the note first.")
     record(order, "note", text[:500], actor=actor, actor_role="seller", internal=True)

@@ -4,7 +4,8 @@ delivery and cancellation, as the seller does them.
 Every function takes the order version the seller's form was built from; if
 someone changed the order since, :class:`~portal.orders.lifecycle.StaleOrder`
 is raised and nothing is written. Rule breaks raise :class:`FulfilmentError`
-with a message for the seller.
+with a code and a message for the seller; whether an action is open at all is
+decided in :mod:`portal.orders.actions`, which the pages ask too.
 """
 
 from dataclasses import dataclass, field
@@ -13,13 +14,11 @@ from peewee import Case
 
 from portal.db import database
 from portal.models import Order, OrderLine, Shipment, ShipmentLine, User, Variant, utcnow
-from portal.orders import holds
-from portal.orders.lifecycle import (PaymentStatus, Status, lock, record, transition,
-                                     update_order)
+from portal.orders import actions, holds
+from portal.orders.errors import FulfilmentError, OrderRefused
+from portal.orders.lifecycle import PaymentStatus, Status, lock, record, transition, update_order
 
-
-class FulfilmentError(Exception):
-    """The change breaks a fulfilment rule; the message says which, for the seller."""
+__all__ = ["FulfilmentError"]  # raised here; defined with the others in portal.orders.errors
 
 
 def lines_of(order: Order) -> list[OrderLine]:
@@ -38,8 +37,7 @@ def checklist_complete(order: Order, lines: list[OrderLine]) -> bool:
 def save_checklist(order: Order, *, picked: set[int], address_verified: bool, version: int,
                    actor: User) -> None:
     """Tick (or untick) lines as picked and the address as verified (Pending orders only)."""
-    if order.status != Status.PENDING:
-        raise FulfilmentError(f"The checklist is closed: the order is {Status(order.status).label}.")
+    actions.checklist(order).check()
     lines = lines_of(order)
     picked &= {line.id for line in lines}
     with database.atomic():
@@ -59,9 +57,10 @@ def process(order: Order, *, version: int, actor: User, lines: list | None = Non
 
     ``lines`` are the order's lines if the caller has them (bulk actions load them
     for many orders at once)."""
-    if order.status == Status.PENDING and not checklist_complete(
-            order, lines if lines is not None else lines_of(order)):
-        raise FulfilmentError(f"Order {order.number}: tick every line and verify the "
+    actions.process(order).check()
+    if not checklist_complete(order, lines if lines is not None else lines_of(order)):
+        raise FulfilmentError("process.checklist_incomplete",
+                              f"Order {order.number}: tick every line and verify the "
                               "address before marking it processed.")
     transition(order, Status.PROCESSED, actor=actor, actor_role="seller", version=version)
 
@@ -73,8 +72,7 @@ def check_and_process(order: Order, *, picked: set[int], address_verified: bool,
     Returns whether the order is now Processed; an incomplete checklist is still
     saved (what was ticked stays ticked) and the order stays Pending.
     """
-    if order.status != Status.PENDING:
-        raise FulfilmentError(f"The checklist is closed: the order is {Status(order.status).label}.")
+    actions.checklist(order).check()
     with database.atomic():
         save_checklist(order, picked=picked, address_verified=address_verified, version=version,
                        actor=actor)
@@ -89,8 +87,7 @@ def confirm_and_process(order: Order, *, lines: list[OrderLine], actor: User) ->
     """Bulk "mark as processed": the seller confirms the whole checklist (every line
     picked, the address verified) for this order and processes it. The timeline says
     who confirmed it, and that it was done in bulk."""
-    if order.status != Status.PENDING:
-        raise FulfilmentError(f"it is {Status(order.status).label}")
+    actions.process(order).check()
     with database.atomic():
         update_order(order, address_verified=True)
         OrderLine.update(picked=True).where(OrderLine.order == order.id).execute()
@@ -100,6 +97,24 @@ def confirm_and_process(order: Order, *, lines: list[OrderLine], actor: User) ->
                f"{len(lines)} line{'s' if len(lines) != 1 else ''} picked, address verified",
                actor=actor, actor_role="seller", internal=True)
         process(order, version=order.version, actor=actor, lines=lines)
+
+
+def process_many(orders: list[Order], *, actor: User) -> tuple[list[str], list[tuple[str, str]]]:
+    """Bulk "mark as processed": each ticked order that may be processed is, the seller
+    confirming its checklist (:func:`confirm_and_process`). Returns the numbers
+    processed, and (number, why not) for the others, in order-number order."""
+    lines: dict[int, list[OrderLine]] = {}
+    for line in OrderLine.select().where(OrderLine.order.in_([o.id for o in orders])):
+        lines.setdefault(line.order_id, []).append(line)
+    done, skipped = [], []
+    for order in sorted(orders, key=lambda o: o.number):
+        try:
+            confirm_and_process(order, lines=lines.get(order.id, []), actor=actor)
+        except OrderRefused as refused:
+            skipped.append((order.number, refused.reason))
+        else:
+            done.append(order.number)
+    return done, skipped
 
 
 @dataclass(frozen=True)
@@ -120,21 +135,19 @@ def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipme
     The order stays Processed ("Partially shipped") until every item has left;
     the package that ships the last item moves it to Shipped.
     """
-    if order.status != Status.PROCESSED:
-        raise FulfilmentError(f"Order {order.number} is {Status(order.status).label}: "
-                              "only Processed orders can ship.")
+    actions.ship(order, hold=None).check()  # the hold is checked below, after the write
     lines = {line.id: line for line in lines_of(order)}
     wanted = {k: q for k, q in package.quantities.items() if q}
     for line_id, quantity in wanted.items():
         line = lines.get(line_id)
         if line is None:
-            raise FulfilmentError("That item is not part of this order.")
+            raise FulfilmentError("ship.unknown_line", "That item is not part of this order.")
         left = line.quantity - line.shipped_quantity
         if not 0 < quantity <= left:
-            raise FulfilmentError(f"{line.product_name} ({line.size}, {line.colour}): "
-                                  f"{left} left to ship, not {quantity}.")
+            raise FulfilmentError("ship.too_many", f"{line.product_name} ({line.size}, "
+                                  f"{line.colour}): {left} left to ship, not {quantity}.")
     if not wanted:
-        raise FulfilmentError("Choose at least one item for this package.")
+        raise FulfilmentError("ship.empty_package", "Choose at least one item for this package.")
     count = sum(wanted.values())
     shipped_count = order.shipped_count + count
     complete = shipped_count >= order.item_count
@@ -142,9 +155,7 @@ def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipme
     with database.atomic():
         update_order(order, version=version, shipped_count=shipped_count)
         # Checked after the write above: no request can arrive between check and ship.
-        hold = holds.shipping_hold(order)
-        if hold:
-            raise FulfilmentError(hold)
+        actions.ship(order, holds.shipping_hold(order)).check()
         shipment = Shipment.create(
             order=order.id, carrier_code=package.carrier_code, carrier_name=package.carrier_name,
             tracking_number=package.tracking_number, tracking_url=package.tracking_url,
@@ -217,6 +228,7 @@ def unship_voided(shipment: Shipment, *, actor: User | None) -> Order:
 
 def mark_delivered(order: Order, *, version: int, actor: User) -> None:
     """Shipped → Delivered by the seller's word (carriers do it from tracking)."""
+    actions.mark_delivered(order).check()
     with database.atomic():
         transition(order, Status.DELIVERED, actor=actor, actor_role="seller",
                    reason="marked delivered by the seller", version=version)
@@ -230,10 +242,9 @@ def cancel(order: Order, *, reason: str, version: int, actor: User, actor_role: 
     """Cancel an order that has not shipped: stock goes back, the payment is released."""
     reason = (reason or "").strip()
     if not reason:
-        raise FulfilmentError("Say why the order is cancelled; the buyer will see it.")
-    if order.shipped_count:
-        raise FulfilmentError(f"Order {order.number} has packages on their way; "
-                              "it can no longer be cancelled.")
+        raise FulfilmentError("cancel.no_reason",
+                              "Say why the order is cancelled; the buyer will see it.")
+    actions.cancel(order).check()
     payment = {PaymentStatus.AUTHORISED: PaymentStatus.VOIDED,
                PaymentStatus.PAID: PaymentStatus.REFUNDED}.get(PaymentStatus(order.payment_status))
     with database.atomic():

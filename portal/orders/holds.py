@@ -9,12 +9,44 @@ Two rules, kept here once so that every way of shipping and cancelling follows t
   request once the order is cancelled) is closed, with the reason the buyer sees.
 """
 
+from enum import StrEnum
+
 from portal.models import Order, OrderRequest, User, utcnow
 from portal.orders.lifecycle import record
 
-KINDS = {"cancellation": "Cancellation", "address_change": "New shipping address",
-         "modification": "Modification", "return": "Return"}
-OPEN, APPROVED, REFUSED, COMPLETED, CLOSED = "open", "approved", "refused", "completed", "closed"
+
+class RequestKind(StrEnum):
+    """What a buyer may ask of the shop after the purchase."""
+
+    CANCELLATION = "cancellation"
+    ADDRESS_CHANGE = "address_change"
+    MODIFICATION = "modification"
+    RETURN = "return"
+
+
+class RequestStatus(StrEnum):
+    """Where a request stands; ``label`` is how the buyer's page says it."""
+
+    OPEN = "open"
+    APPROVED = "approved"  # a return: approved, the parcel is on its way back
+    REFUSED = "refused"
+    COMPLETED = "completed"
+    CLOSED = "closed"  # made moot by another change (the order shipped, or was cancelled)
+
+    @property
+    def label(self) -> str:
+        return _REQUEST_LABELS[self]
+
+
+_REQUEST_LABELS = {RequestStatus.OPEN: "Waiting for the shop", RequestStatus.APPROVED: "Approved",
+                   RequestStatus.REFUSED: "Refused", RequestStatus.COMPLETED: "Done",
+                   RequestStatus.CLOSED: "No longer possible"}
+
+KINDS = {RequestKind.CANCELLATION.value: "Cancellation",
+         RequestKind.ADDRESS_CHANGE.value: "New shipping address",
+         RequestKind.MODIFICATION.value: "Modification", RequestKind.RETURN.value: "Return"}
+# Plain strings, as the database stores and returns them.
+OPEN, APPROVED, REFUSED, COMPLETED, CLOSED = (s.value for s in RequestStatus)
 
 # The open requests that stop an order from shipping, and what the buyer asked for.
 HOLD_SHIPPING = {"address_change": "a new shipping address",
@@ -32,10 +64,20 @@ def shipping_holds(orders: list[Order]) -> dict[int, str]:
                                   & (OrderRequest.status == OPEN)
                                   & OrderRequest.kind.in_(list(HOLD_SHIPPING)))
                            .order_by(OrderRequest.id).tuples()):
-        asked.setdefault(order_id, []).append(HOLD_SHIPPING[kind])
-    return {order_id: f"Order {numbers[order_id]} waits for your answer: the buyer asked for "
-            f"{' and '.join(what)}. Approve or refuse the request on the order page, then ship."
-            for order_id, what in asked.items()}
+        asked.setdefault(order_id, []).append(kind)
+    return {order_id: _hold(numbers[order_id], kinds) for order_id, kinds in asked.items()}
+
+
+def hold_message(order: Order, open_kinds: list[str]) -> str | None:
+    """Why ``order`` may not ship, from the kinds of its open requests (oldest first)."""
+    held = [kind for kind in open_kinds if kind in HOLD_SHIPPING]
+    return _hold(order.number, held) if held else None
+
+
+def _hold(number: str, kinds: list[str]) -> str:
+    what = " and ".join(HOLD_SHIPPING[kind] for kind in kinds)
+    return (f"Order {number} waits for your answer: the buyer asked for {what}. "
+            "Approve or refuse the request on the order page, then ship.")
 
 
 def shipping_hold(order: Order) -> str | None:

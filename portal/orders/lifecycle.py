@@ -11,6 +11,7 @@ from enum import StrEnum
 from portal import outbox
 from portal.db import database
 from portal.models import Order, OrderEvent, User, utcnow
+from portal.orders.errors import OrderRefused
 
 
 class Status(StrEnum):
@@ -56,27 +57,29 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 SPENDING_STATUSES = (Status.PENDING, Status.PROCESSED, Status.SHIPPED, Status.DELIVERED)
 
 
-class TransitionRefused(Exception):
-    """The order may not move from its status to the one asked for."""
+class TransitionRefused(OrderRefused):
+    """The order may not move from its status to the one asked for (``order.transition``)."""
 
     def __init__(self, number: str, current: Status, target: Status):
         self.number, self.current, self.target = number, current, target
         allowed = ", ".join(s.label for s in sorted(TRANSITIONS[current])) or "none"
         super().__init__(
+            "order.transition",
             f"Order {number} is {current.label} and cannot become {target.label} "
-            f"(allowed from {current.label}: {allowed})."
-        )
+            f"(allowed from {current.label}: {allowed}).",
+            reason=f"it is {current.label}")
 
 
-class StaleOrder(Exception):
-    """Someone else changed the order since it was read; nothing was written."""
+class StaleOrder(OrderRefused):
+    """Someone else changed the order since it was read; nothing was written (``order.stale``)."""
 
     def __init__(self, number: str):
         self.number = number
         super().__init__(
+            "order.stale",
             f"Order {number} was changed by someone else in the meantime. "
-            "Nothing was saved; here is the order as it is now."
-        )
+            "Nothing was saved; here is the order as it is now.",
+            reason="changed by someone else in the meantime")
 
 
 def can_transition(current: str, target: str) -> bool:

@@ -10,21 +10,19 @@ seller's own edits use, so stock, prices and the timeline follow.
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from peewee import JOIN, IntegrityError, fn
+from peewee import JOIN, IntegrityError
 
 from portal.addresses import AddressCheck
 from portal.db import database
-from portal.models import (Order, OrderLine, OrderRequest, Product, Shipment, Shop, User, Variant,
-                           utcnow)
-from portal.orders import editing, fulfilment
-from portal.orders.fulfilment import FulfilmentError
+from portal.models import Order, OrderLine, OrderRequest, Product, Shop, User, Variant, utcnow
+from portal.orders import actions, editing, fulfilment
+from portal.orders.actions import (NEEDS_SELLER, delivered_on,  # noqa: F401 (the buyer's windows)
+                                   modification_deadline, return_deadline)
+from portal.orders.errors import BadInput, RequestRefused
 from portal.orders.holds import APPROVED, CLOSED, COMPLETED, KINDS, OPEN, REFUSED  # noqa: F401
-from portal.orders.lifecycle import (PaymentStatus, Status, lock, record, transition,
-                                     update_order)
-
-NEEDS_SELLER = (OPEN, APPROVED)  # open: to decide; approved (a return): to receive
+from portal.orders.lifecycle import PaymentStatus, Status, lock, record, transition, update_order
 
 
 def requests_of(order: Order) -> list[OrderRequest]:
@@ -32,9 +30,9 @@ def requests_of(order: Order) -> list[OrderRequest]:
                 .order_by(OrderRequest.created_at.desc(), OrderRequest.id.desc()))
 
 
-def _already_asked(kind: str) -> FulfilmentError:
-    return FulfilmentError(f"You already asked for this ({KINDS[kind].lower()}); "
-                           "the shop will answer soon.")
+def _already_asked(kind: str) -> RequestRefused:
+    verdict = actions.already_asked(kind)
+    return RequestRefused(verdict.code, verdict.message)
 
 
 def _open(order: Order, kind: str, buyer: User, reason: str = "", details=None) -> OrderRequest:
@@ -63,47 +61,31 @@ def _open(order: Order, kind: str, buyer: User, reason: str = "", details=None) 
 def buyer_cancel(order: Order, *, buyer: User, reason: str, version: int) -> str:
     """Cancel a Pending order now ("cancelled"), or ask the seller once it is Processed
     ("requested")."""
-    if order.status == Status.PENDING:
+    if actions.buyer_cancel(order).check().at_once:
         fulfilment.cancel(order, reason=reason or "cancelled by the buyer", version=version,
                           actor=buyer, actor_role="buyer")
         return "cancelled"
-    if order.status == Status.PROCESSED and not order.shipped_count:
-        _open(order, "cancellation", buyer, reason)
-        return "requested"
-    raise FulfilmentError(f"Order {order.number} is {_label(order)}: it can no longer be "
-                          "cancelled. Once it arrives you can return it.")
+    _open(order, "cancellation", buyer, reason)
+    return "requested"
 
 
 def buyer_change_address(order: Order, check: AddressCheck, *, buyer: User,
                          version: int) -> str:
     """A new address: applied at once while Pending ("changed"), asked of the seller
     once Processed ("requested"), never once shipped."""
-    if order.status == Status.PENDING:
+    if actions.change_address(order).check().at_once:
         editing.change_address(order, check, version=version, actor=buyer, actor_role="buyer")
         return "changed"
-    if order.status == Status.PROCESSED and not order.shipped_count:
-        if editing.address_of(order) == check.address:
-            raise FulfilmentError("That is the address the order already has.")
-        _open(order, "address_change", buyer, details=check.address)
-        return "requested"
-    raise FulfilmentError(f"Order {order.number} has shipped: its address can no longer change.")
-
-
-def modification_deadline(order: Order, shop: Shop) -> datetime:
-    return order.placed_at + timedelta(hours=shop.modification_window_hours)
-
-
-def can_ask_modification(order: Order, shop: Shop, now: datetime) -> bool:
-    return editing.editable(order) and now <= modification_deadline(order, shop)
+    if editing.address_of(order) == check.address:
+        raise RequestRefused("address.unchanged", "That is the address the order already has.")
+    _open(order, "address_change", buyer, details=check.address)
+    return "requested"
 
 
 def buyer_modify(order: Order, shop: Shop, changes: dict[int, tuple[int, int]], *,
                  buyer: User, reason: str, now: datetime) -> None:
     """Ask for other sizes, colours or quantities, inside the modification window."""
-    if not can_ask_modification(order, shop, now):
-        raise FulfilmentError("Changes could be asked for until "
-                              f"{modification_deadline(order, shop):%b %d, %H:%M} UTC, before "
-                              "the order ships; message the shop instead.")
+    actions.ask_modification(order, shop, now).check()
     lines = fulfilment.lines_of(order)
     choices = editing.variant_choices(lines)
     wanted = {}
@@ -113,31 +95,19 @@ def buyer_modify(order: Order, shop: Shop, changes: dict[int, tuple[int, int]], 
             continue
         variant = next((v for v in choices[line.id] if v.id == variant_id), None)
         if variant is None or not 0 <= quantity <= 99:
-            raise FulfilmentError(f"{line.product_name}: choose one of its sizes and colours "
-                                  "and a quantity from 0 to 99.")
+            raise BadInput("form.bad_line", f"{line.product_name}: choose one of its sizes "
+                           "and colours and a quantity from 0 to 99.")
         # What the shop has: its stock, plus what this line already set aside.
         available = variant.stock + (line.quantity if variant.id == line.variant_id else 0)
         if quantity > available:
-            raise FulfilmentError(f"{line.product_name} ({variant.size}, {variant.colour}): "
-                                  f"only {available} available, not {quantity}.")
+            raise RequestRefused("modify.out_of_stock", f"{line.product_name} ({variant.size}, "
+                                 f"{variant.colour}): only {available} available, not {quantity}.")
         wanted[str(line.id)] = [variant_id, quantity]
     if not wanted:
-        raise FulfilmentError("Change a size, colour or quantity first.")
+        raise BadInput("form.nothing_changed", "Change a size, colour or quantity first.")
     if not any(changes.get(line.id, (None, line.quantity))[1] for line in lines):
-        raise FulfilmentError("To remove everything, cancel the order instead.")
+        raise RequestRefused("modify.no_items", "To remove everything, cancel the order instead.")
     _open(order, "modification", buyer, reason, details=wanted)
-
-
-def delivered_on(order: Order) -> date:
-    last = (Shipment.select(fn.MAX(Shipment.delivered_at))
-            .where(Shipment.order == order.id).scalar())
-    if isinstance(last, str):
-        last = datetime.fromisoformat(last)
-    return (last or order.updated_at).date()
-
-
-def return_deadline(order: Order, shop: Shop) -> date:
-    return delivered_on(order) + timedelta(days=shop.return_window_days)
 
 
 def returnable_lines(order: Order) -> list[OrderLine]:
@@ -152,15 +122,12 @@ def returnable_lines(order: Order) -> list[OrderLine]:
 
 def buyer_return(order: Order, shop: Shop, *, buyer: User, reason: str, today: date) -> None:
     """Ask to send a Delivered order back, inside the shop's return window."""
-    if order.status != Status.DELIVERED:
-        raise FulfilmentError("Only a delivered order can be returned.")
-    if today > return_deadline(order, shop):
-        raise FulfilmentError(f"The return window closed on {return_deadline(order, shop):%b %d}.")
+    actions.request_return(order, shop, today).check()
     if not (reason or "").strip():
-        raise FulfilmentError("Tell the shop why you are returning it.")
+        raise BadInput("form.no_reason", "Tell the shop why you are returning it.")
     lines = returnable_lines(order)
     if not lines:
-        raise FulfilmentError("The shop does not take these products back.")
+        raise RequestRefused("return.not_returnable", "The shop does not take these products back.")
     _open(order, "return", buyer, reason, details={"lines": [line.id for line in lines]})
 
 
@@ -217,14 +184,14 @@ def describe(requests: list[OrderRequest], lines: list[OrderLine]) -> dict[int, 
     return found
 
 
-def _answered(request: OrderRequest) -> FulfilmentError:
-    """The message for the one who lost the race to answer ``request``."""
+def _answered(request: OrderRequest) -> RequestRefused:
+    """The refusal for the one who lost the race to answer ``request``: the request
+    as it is now, and who answered it."""
     now = OrderRequest.get_or_none(OrderRequest.id == request.id)
-    state = {APPROVED: "approved", REFUSED: "refused", COMPLETED: "approved",
-             CLOSED: "closed"}.get(now.status if now else None, "answered")
+    verdict = actions.answer(now or OrderRequest(status="deleted"))
     who = f" by {now.decided_by.name}" if now and now.decided_by_id else ""
-    return FulfilmentError(f"This request was already {state}{who}; nothing was changed. "
-                           "Here is the order as it is now.")
+    return RequestRefused(verdict.code, verdict.message.replace(";", f"{who};", 1)
+                          + " Here is the order as it is now.")
 
 
 def decide(request: OrderRequest, order: Order, *, approve: bool, seller: User,
@@ -235,11 +202,11 @@ def decide(request: OrderRequest, order: Order, *, approve: bool, seller: User,
     transaction as applying it: of two answers at once, one wins and the other is
     told, and the request never says Refused of an order its approval cancelled.
     """
-    if request.status != OPEN:
+    if not actions.answer(request):
         raise _answered(request)
     response = (response or "").strip()[:500]
     if not approve and not response:
-        raise FulfilmentError("Tell the buyer why you refuse.")
+        raise BadInput("form.no_reason", "Tell the buyer why you refuse.")
     name = KINDS[request.kind].lower()
     status = (APPROVED if approve and request.kind == "return"
               else COMPLETED if approve else REFUSED)
@@ -276,8 +243,7 @@ def _apply(request: OrderRequest, order: Order, seller: User) -> None:
 
 def receive_return(request: OrderRequest, order: Order, *, seller: User, version: int) -> None:
     """The returned parcel arrived: the order becomes Returned, refunded and restocked."""
-    if request.kind != "return" or request.status != APPROVED:
-        raise FulfilmentError("There is no approved return waiting for this order.")
+    actions.receive(request).check()
     returned = set(json.loads(request.details or "{}").get("lines", []))
     lines = fulfilment.lines_of(order)
     refund = (PaymentStatus.REFUNDED if returned >= {line.id for line in lines}
@@ -288,13 +254,11 @@ def receive_return(request: OrderRequest, order: Order, *, seller: User, version
                .where((OrderRequest.id == request.id) & (OrderRequest.status == APPROVED))
                .execute())
         if not won:
-            raise FulfilmentError("This return was already received; nothing was changed.")
+            raise RequestRefused("return.already_received",
+                                 "This return was already received; nothing was changed.")
         transition(order, Status.RETURNED, actor=seller, actor_role="seller",
                    reason="return received, refund issued", version=version)
         fulfilment.restock([line for line in lines if line.id in returned])
         update_order(order, payment_status=refund.value)
         request.status = COMPLETED
 
-
-def _label(order: Order) -> str:
-    return "Partially shipped" if order.partially_shipped else Status(order.status).label

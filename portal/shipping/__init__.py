@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 from portal.hooks import pluginmanager, shop_plugins
 from portal.hooks.hooktypes import CarrierInfo, Label, Parcel, Rate, TrackingNumberCheck
-from portal.models import Order, Shipment, utcnow
-from portal.orders import fulfilment
+from portal.models import Order, Shipment, User, utcnow
+from portal.orders import actions, fulfilment, holds
+from portal.orders.errors import FulfilmentError, OrderRefused
+from portal.orders.lifecycle import StaleOrder
 
 __all__ = ["CarrierInfo", "TrackingNumberCheck", "carriers_for_shop", "check_tracking_number",
-           "tracking_links", "quote_rates", "buy_label", "void_label", "ShippingRefused"]
+           "tracking_links", "quote_rates", "buy_label", "ship_with_label", "void_label",
+           "ShippingRefused"]
 
 
 class ShippingRefused(Exception):
@@ -164,6 +167,34 @@ def buy_label(shop, order: Order, carrier_code: str, service_code: str) -> Label
     if not outcome.ok or not isinstance(outcome.value, Label):
         raise ShippingRefused(f"{info.name} could not sell a label right now; nothing was charged.")
     return outcome.value
+
+
+def ship_with_label(shop, order: Order, carrier_code: str, service_code: str, *, version: int,
+                    actor: User) -> Shipment:
+    """Buy a label for everything left to ship, at the rate quoted now, and ship it.
+
+    Nothing is bought for an order that could not use the label: one that may not
+    ship (:func:`portal.orders.actions.ship`), was changed since the seller's form
+    (:class:`StaleOrder`) or waits for the seller's answer to a request. The carrier
+    saying no raises :class:`ShippingRefused`; a label bought and then refused by the
+    order (someone changed it in between) raises ``FulfilmentError`` with code
+    ``label.unused``, saying which label to void.
+    """
+    actions.ship(order, None, "buy_label").check()
+    if order.version != version:
+        raise StaleOrder(order.number)
+    actions.ship(order, holds.shipping_hold(order), "buy_label").check()
+    bought = buy_label(shop, order, carrier_code, service_code)
+    name = next((c.name for c in carriers_for_shop(shop) if c.code == carrier_code), carrier_code)
+    package = fulfilment.Package(fulfilment.remaining(order), bought.carrier_code, name,
+                                 bought.tracking_number, bought.tracking_url,
+                                 label_shipment_fields(bought))
+    try:
+        return fulfilment.ship(order, package, version=version, actor=actor)
+    except OrderRefused as refused:
+        raise FulfilmentError(
+            "label.unused", f"{refused} The label {bought.tracking_number} was bought but not "
+            "used; void it from the carrier's dashboard today.") from refused
 
 
 def label_shipment_fields(label: Label) -> dict:

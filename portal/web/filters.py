@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from portal.hooks.hooktypes import TrackingStatus
 from portal.money import format_money
+from portal.orders.holds import RequestKind, RequestStatus
 from portal.orders.lifecycle import PaymentStatus, Status
 
 # Date skeletons: "with_year" → "Nov 23, 2026", "short" → "Nov 23", "long" → "Mon, Nov 23".
@@ -81,6 +82,11 @@ def payment_label(value: str) -> str:
     return PaymentStatus(value).label
 
 
+def request_label(value: str) -> str:
+    """A buyer's request status in the buyer's words: "Waiting for the shop", "Done"..."""
+    return RequestStatus(value).label
+
+
 def tracking_label(value: str) -> str:
     try:
         return TrackingStatus(value).label
@@ -89,6 +95,9 @@ def tracking_label(value: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for fn in (money, when, day, address_lines, status_label, payment_label, tracking_label):
+    for fn in (money, when, day, address_lines, status_label, payment_label, request_label,
+               tracking_label):
         app.add_template_filter(fn)
-    app.jinja_env.globals["Status"] = Status
+    # Templates compare statuses through the enums, never as string literals.
+    app.jinja_env.globals.update(Status=Status, RequestStatus=RequestStatus,
+                                 RequestKind=RequestKind)

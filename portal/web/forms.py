@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from portal.addresses import FIELDS, AddressCheck, check_address, country_choices
+from portal.orders.errors import BadInput
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -74,10 +75,9 @@ def checked_address(form: AddressForm) -> AddressCheck | None:
 def line_changes(formdata, lines) -> dict[int, tuple[int, int]]:
     """Each line's chosen variant and quantity (inputs ``variant-<id>`` and ``qty-<id>``).
 
-    Raises :class:`~portal.orders.fulfilment.FulfilmentError` for a value that is not
-    a whole number; lines without inputs are left out (unchanged).
+    Raises :class:`~portal.orders.errors.BadInput` (``form.bad_line``) for a value that
+    is not a whole number; lines without inputs are left out (unchanged).
     """
-    from portal.orders.fulfilment import FulfilmentError
     changes = {}
     for line in lines:
         variant, quantity = formdata.get(f"variant-{line.id}"), formdata.get(f"qty-{line.id}")
@@ -85,7 +85,7 @@ def line_changes(formdata, lines) -> dict[int, tuple[int, int]]:
             continue
         variant_id, count = parse_int(variant), parse_int(quantity)
         if variant_id is None or count is None:
-            raise FulfilmentError(f"{line.product_name}: choose a size/colour and a whole "
-                                  "quantity.")
+            raise BadInput("form.bad_line", f"{line.product_name}: choose a size/colour and "
+                           "a whole quantity.")
         changes[line.id] = (variant_id, count)
     return changes

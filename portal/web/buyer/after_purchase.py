@@ -1,20 +1,21 @@
 """After the purchase: the buyer cancels, changes the address, asks for a
 modification or a return. Each form posts to its own URL under the order and
-comes back to the order page with a 303, or re-renders it with the reason."""
+comes back to the order page with a 303, or re-renders it with the reason. The
+forms shown are the actions :mod:`portal.orders.actions` says are open."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import shipping
-from portal.models import Shop, utcnow
-from portal.orders import editing, fulfilment, queries, requests
-from portal.orders.fulfilment import FulfilmentError
-from portal.orders.lifecycle import StaleOrder, Status
+from portal.models import utcnow
+from portal.orders import actions, editing, fulfilment, queries, requests
+from portal.orders.errors import OrderRefused
+from portal.orders.lifecycle import StaleOrder
 from portal.web.buyer import bp
 from portal.web.buyer.forms import CancelForm, ModificationForm, ReturnForm
 from portal.web.forms import AddressForm, checked_address, line_changes
 
-REFUSED = (StaleOrder, FulfilmentError)
+REFUSED = OrderRefused  # StaleOrder among them
 
 
 def _order_or_404(number: str):
@@ -25,33 +26,28 @@ def _order_or_404(number: str):
 
 
 def render_order(order, *, status: int = 200, **forms):
-    """The order page with the forms that fit the order's state."""
+    """The order page with the forms of the actions open to the buyer."""
     detail = queries.order_detail(order)
-    shop, now = order.shop, utcnow()
+    asked_for = requests.requests_of(order)
+    open_now = actions.for_buyer(order, order.shop, utcnow(), asked_for)
     version = {"version": order.version}
-    not_shipped = order.status in (Status.PENDING, Status.PROCESSED) and not order.shipped_count
-    can_modify = requests.can_ask_modification(order, shop, now)
-    # The deadline costs a query (when was it delivered?): only for Delivered orders, once.
-    return_deadline = (requests.return_deadline(order, shop)
-                       if order.status == Status.DELIVERED else None)
-    can_return = return_deadline is not None and now.date() <= return_deadline
     context = {
-        "cancel_form": CancelForm(formdata=None, **version) if not_shipped else None,
+        "cancel_form": CancelForm(formdata=None, **version) if open_now.can("cancel") else None,
         "address_form": AddressForm(formdata=None, **editing.address_of(order), **version)
-        if not_shipped else None,
-        "modification_form": ModificationForm(formdata=None, **version) if can_modify else None,
-        "return_form": ReturnForm(formdata=None, **version) if can_return else None,
+        if open_now.can("change_address") else None,
+        "modification_form": ModificationForm(formdata=None, **version)
+        if open_now.can("ask_modification") else None,
+        "return_form": ReturnForm(formdata=None, **version)
+        if open_now.can("request_return") else None,
     }
     context.update(forms)
-    asked_for = requests.requests_of(order)
     return render_template(
-        "buyer/order_detail.html", detail=detail, **context,
+        "buyer/order_detail.html", detail=detail, **context, actions=open_now,
         links=shipping.tracking_links(order.shop_id, detail.shipments),
         requests=asked_for, asked=requests.describe(asked_for, detail.lines),
         kinds=requests.KINDS,
-        choices=editing.variant_choices(detail.lines) if can_modify else {},
-        modification_deadline=requests.modification_deadline(order, shop),
-        return_deadline=return_deadline if can_return else None), status
+        choices=editing.variant_choices(detail.lines) if context["modification_form"] else {}
+    ), status
 
 
 def _refused(order, exc: Exception):

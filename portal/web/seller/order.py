@@ -1,24 +1,27 @@
 """One order in the Seller Center: checklist, processing, shipping, edits,
 cancellation and notes. Each form posts to its own URL and comes back here
-with a 303; a refused change re-renders the page with the reason."""
+with a 303; a refused change re-renders the page with the reason. What the page
+offers is what :mod:`portal.orders.actions` says is open."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.models import utcnow
-from portal.orders import editing, fulfilment, holds, management, requests
-from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused, allowed_targets
+from portal.orders import actions, editing, fulfilment, management, requests
+from portal.orders.errors import BadInput, OrderRefused
+from portal.orders.lifecycle import StaleOrder, Status
 from portal.orders.queries import order_detail
 from portal.money import format_money
-from portal.shipping import (ShippingRefused, buy_label, carriers_for_shop, check_tracking_number,
-                             label_shipment_fields, quote_rates)
+from portal.shipping import (ShippingRefused, carriers_for_shop, check_tracking_number,
+                             quote_rates, ship_with_label)
 from portal.web.access import current_shop, seller_required
+from portal.web.render import wants_fragment
 from portal.web.seller import bp
 from portal.web.forms import checked_address, line_changes, parse_int
 from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, DecisionForm,
                                      LabelForm, NoteForm, ShipForm, VersionedForm, options)
 
-REFUSED = (StaleOrder, TransitionRefused, fulfilment.FulfilmentError)
+REFUSED = OrderRefused  # StaleOrder and TransitionRefused among them
 
 
 def _order_or_404(number: str):
@@ -45,13 +48,17 @@ def _label_form(order, quote, formdata=None) -> LabelForm:
     return form
 
 
-def render_order(order, *, status: int = 200, unsaved: dict | None = None, **forms):
-    """The order page with every form; ``forms`` replaces the blank ones (with errors)."""
+def render_order(order, *, status: int = 200, unsaved: dict | None = None, quote=None,
+                 **forms):
+    """The order page with the forms of the open actions; ``forms`` replaces the blank
+    ones (with errors). The label rates are a fragment of their own (:func:`label_rates`),
+    asked of the carriers only when ``quote`` is not given here."""
     shop = current_shop()
     detail = order_detail(order, internal=True)
     version = {"version": order.version}
     address = editing.address_of(order)
-    quote = quote_rates(shop, order) if order.status == Status.PROCESSED else None
+    waiting = actions.waiting_requests(order)
+    open_now = actions.for_seller(order, waiting)
     context = {
         "quote": quote,
         "label_form": _label_form(order, quote) if quote else None,
@@ -66,16 +73,12 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, **for
         "note_form": NoteForm(formdata=None),
     }
     context.update(forms)
-    pending_requests = [r for r in requests.requests_of(order) if r.status in requests.NEEDS_SELLER]
-    asked = requests.describe(pending_requests, detail.lines)
+    asked = requests.describe(waiting, detail.lines)
     return render_template(
         "seller/order.html", detail=detail, shop=shop, **context, unsaved=unsaved,
-        pending_requests=[(r, asked[r.id]) for r in pending_requests],
-        shipping_hold=holds.shipping_hold(order) if order.status == Status.PROCESSED else None,
+        actions=open_now, pending_requests=[(r, asked[r.id]) for r in waiting],
         kinds=requests.KINDS, decision_form=DecisionForm(formdata=None),
-        editable=editing.editable(order), allowed=allowed_targets(order.status),
-        checklist_complete=fulfilment.checklist_complete(order, detail.lines),
-        choices=editing.variant_choices(detail.lines) if editing.editable(order) else {},
+        choices=editing.variant_choices(detail.lines) if open_now.can("edit_lines") else {},
         delayed=management.is_delayed(order, shop, utcnow())), status
 
 
@@ -111,7 +114,8 @@ def checklist(number: str):
         abort(400, description="The checklist form was incomplete; reload the page.")
     picked = {parse_int(v) for v in request.form.getlist("picked")}
     if None in picked:
-        return _refused(order, fulfilment.FulfilmentError(
+        return _refused(order, BadInput(
+            "form.unknown_line",
             "The checklist came back with a line that is not on this order; nothing was saved."))
     try:
         if request.form.get("then") != "process":
@@ -165,9 +169,9 @@ def ship(number: str):
         if key.startswith("ship-") and parse_int(key[5:]) is not None:
             quantity = parse_int(value or "0")
             if quantity is None:
-                return _refused(order, fulfilment.FulfilmentError(
-                    f"“{value[:20]}” is not a quantity: type a whole number (0 leaves the "
-                    "item out of this package)."), unsaved=_typed(form))
+                return _refused(order, BadInput(
+                    "form.bad_quantity", f"“{value[:20]}” is not a quantity: type a whole "
+                    "number (0 leaves the item out of this package)."), unsaved=_typed(form))
             quantities[parse_int(key[5:])] = quantity
     if not quantities:  # no package contents given: everything that is left
         quantities = fulfilment.remaining(order)
@@ -182,43 +186,52 @@ def ship(number: str):
     return _done(order, "Package shipped. The rest of the order is still to ship.")
 
 
+@bp.get("/orders/<number>/label")
+@seller_required
+def label_rates(number: str):
+    """What a label costs with each carrier: asked of the carriers only here. The order
+    page loads it as a fragment (htmx); without JavaScript its link shows the whole
+    page with the rates in it."""
+    order = _order_or_404(number)
+    verdict = actions.for_seller(order)["buy_label"]
+    quote = quote_rates(current_shop(), order) if verdict else None
+    if not wants_fragment():
+        return render_order(order, quote=quote)
+    response = make_response(render_template(
+        "seller/_label.html", order=order, quote=quote, verdict=verdict,
+        label_form=_label_form(order, quote) if quote else None))
+    response.vary.add("HX-Request")
+    return response
+
+
+def _label_again(order, error: str = ""):
+    """The page again, with the rates as quoted now and the seller's choice (and why not)."""
+    quote = quote_rates(current_shop(), order)
+    form = _label_form(order, quote, request.form)
+    form.validate()
+    if error:
+        form.rate.errors.append(error)
+    return render_order(order, status=422, quote=quote, label_form=form)
+
+
 @bp.post("/orders/<number>/label")
 @seller_required
 def label(number: str):
     """Buy a label for everything left to ship, at the rate quoted now; then print it."""
     order, shop = _order_or_404(number), current_shop()
-    quote = quote_rates(shop, order)
-    form = _label_form(order, quote, request.form)
+    form = LabelForm()  # any rate: the carrier quotes it again before selling the label
     if not form.validate_on_submit():
-        return render_order(order, status=422, label_form=form)
-    if order.status != Status.PROCESSED or order.version != form.expected_version:
-        # Checked before paying for a label the order could then not use.
-        return _refused(order, StaleOrder(order.number) if order.status == Status.PROCESSED
-                        else fulfilment.FulfilmentError(
-                            f"Order {order.number} is {Status(order.status).label}: "
-                            "only Processed orders can ship."))
-    hold = holds.shipping_hold(order)
-    if hold:  # nothing bought for an order that may not ship yet
-        return _refused(order, fulfilment.FulfilmentError(hold))
+        return _label_again(order)
     carrier_code, _, service_code = form.rate.data.partition(":")
     try:
-        bought = buy_label(shop, order, carrier_code, service_code)
+        shipment = ship_with_label(shop, order, carrier_code, service_code,
+                                   version=form.expected_version, actor=current_user)
     except ShippingRefused as exc:
-        form.rate.errors.append(str(exc))
-        return render_order(order, status=422, label_form=form)
-    name = next((c.name for c in carriers_for_shop(shop) if c.code == carrier_code), carrier_code)
-    package = fulfilment.Package(fulfilment.remaining(order), bought.carrier_code, name,
-                                 bought.tracking_number, bought.tracking_url,
-                                 label_shipment_fields(bought))
-    try:
-        shipment = fulfilment.ship(order, package, version=form.expected_version,
-                                   actor=current_user)
+        return _label_again(order, str(exc))
     except REFUSED as exc:
-        return _refused(order, fulfilment.FulfilmentError(
-            f"{exc} The label {bought.tracking_number} was bought but not used; "
-            "void it from the carrier's dashboard today."))
-    flash(f"Label bought: {name}, tracking {bought.tracking_number}. Print it and stick it on.",
-          "success")
+        return _refused(order, exc)
+    flash(f"Label bought: {shipment.carrier_name}, tracking {shipment.tracking_number}. "
+          "Print it and stick it on.", "success")
     return redirect(url_for("shipments.label", shipment_id=shipment.id), code=303)
 
 

@@ -11,7 +11,6 @@ from portal import csvfiles
 from portal.models import OrderLine, utcnow
 from portal.orders import fulfilment, management
 from portal.shipping import bulk_shipping
-from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused
 from portal.orders.queries import BadCursor
 from portal.web.access import current_shop, seller_required
 from portal.web.guards import safe_local_path
@@ -83,34 +82,13 @@ def bulk():
         return redirect(back, code=303)
     if form.action.data == "packing_slips":
         return redirect(url_for("seller.packing_slips", order=sorted(chosen)), code=303)
-    done, skipped = _process_many(list(chosen.values()))
+    done, skipped = fulfilment.process_many(list(chosen.values()), actor=current_user)
     if done:
         flash(f"Marked as processed, each checklist confirmed by you (on its timeline): "
               f"{', '.join(done)}.", "success")
     if skipped:
         flash("Not processed: " + "; ".join(f"{n} ({why})" for n, why in skipped) + ".", "error")
     return redirect(back, code=303)
-
-
-def _process_many(orders) -> tuple[list[str], list[tuple[str, str]]]:
-    """Process the ticked Pending orders, the seller confirming each one's checklist
-    (every line picked, the address verified; on its timeline with their name);
-    say why for the others."""
-    lines: dict[int, list] = {}
-    for line in OrderLine.select().where(OrderLine.order.in_([o.id for o in orders])):
-        lines.setdefault(line.order_id, []).append(line)
-    done, skipped = [], []
-    for order in sorted(orders, key=lambda o: o.number):
-        if order.status != Status.PENDING:
-            skipped.append((order.number, f"it is {Status(order.status).label}"))
-            continue
-        try:
-            fulfilment.confirm_and_process(order, lines=lines.get(order.id, []),
-                                           actor=current_user)
-            done.append(order.number)
-        except (StaleOrder, TransitionRefused, fulfilment.FulfilmentError) as exc:
-            skipped.append((order.number, str(exc)))
-    return done, skipped
 
 
 def _back_to_list() -> str:
