@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from portal import hookimpl
+from portal.hooktypes import CarrierInfo, Rate
 from portal.models import Order, OrderEvent, OrderLine, Shipment, ShipmentLine, Variant
 from portal.shipping import quote_rates
 from portal.testing import enable
@@ -415,3 +417,52 @@ def test_the_order_reads_first_and_edits_open_on_demand(client, auth, order, sel
     refused = post(client, order, "address", name="", line1="", city="", country="US")
     assert refused.status_code == 422
     assert '<details id="edit-address" open>' in refused.get_data(as_text=True)
+
+
+class CountingCarrier:
+    """A label-selling carrier that counts how often it is asked for rates."""
+
+    def __init__(self):
+        self.asked = 0
+
+    @hookimpl
+    def carrier_info(self):
+        return CarrierInfo("count", "Counting Post", labels=True)
+
+    @hookimpl
+    def carrier_rates(self, carrier_code, parcel):
+        if carrier_code != "count":
+            return None
+        self.asked += 1
+        return [Rate("count", "std", "Counting Standard", 650, parcel.currency, 3)]
+
+
+def test_rates_are_asked_only_by_their_fragment(client, auth, buyer, shop, register_plugin):
+    carrier = register_plugin(CountingCarrier(), "count")
+    enable(shop, "count")
+    processed = make_order(buyer, shop, status="processed")
+    auth.login(SELLER)
+    page = client.get(f"/seller/orders/{processed.number}").get_data(as_text=True)
+    url = f"/seller/orders/{processed.number}/label"
+    assert carrier.asked == 0 and "Counting Standard" not in page
+    assert f'hx-get="{url}" hx-trigger="load"' in page  # htmx loads it with the page
+    assert f'href="{url}#label-h"' in page  # and without JavaScript, a link shows it
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert carrier.asked == 1 and fragment.status_code == 200
+    html = fragment.get_data(as_text=True)
+    assert "<html" not in html and 'id="label-rates"' in html and "Counting Standard" in html
+    assert "HX-Request" in fragment.headers["Vary"]
+    whole = client.get(url).get_data(as_text=True)  # the link: the page, with the rates in it
+    assert carrier.asked == 2 and "<html" in whole and "Counting Standard" in whole
+    assert f"<h1>Order {processed.number}</h1>" in whole and 'hx-trigger="load"' not in whole
+
+
+def test_the_rates_fragment_of_an_order_that_may_not_ship_asks_no_carrier(
+        client, auth, buyer, shop, register_plugin):
+    carrier = register_plugin(CountingCarrier(), "count")
+    enable(shop, "count")
+    pending = make_order(buyer, shop)
+    auth.login(SELLER)
+    html = client.get(f"/seller/orders/{pending.number}/label",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert carrier.asked == 0 and "only Processed orders can ship" in html

@@ -1,6 +1,10 @@
+import dataclasses
 import re
 
+import pytest
+
 from portal.models import Product, Shop
+from portal.orders import shop_settings
 from tests.factories import make_variant
 
 VALID = {"ship_from_name": "Northwind Threads", "ship_from_line1": "1 Dock Road",
@@ -51,3 +55,30 @@ def test_notifications_can_be_turned_off(client, auth, shop):
     auth.login("seller@example.com")
     client.post("/seller/settings", data={**VALID, "notify_by_email": ""})
     assert Shop.get_by_id(shop.id).notify_by_email is False
+
+
+def test_the_settings_are_saved_by_the_domain_in_one_step(shop):
+    """Without a request: what a JSON API or a CLI would call."""
+    socks = make_variant(shop, "Running socks").product
+    address = {"name": "Northwind", "line1": "1 Dock Road", "city": "Portland",
+               "region": "oregon", "postal_code": "ABC", "country": "US"}
+    wanted = shop_settings.ShopSettings(ship_from=address, handling_days=4,
+                                        modification_window_hours=6, return_window_days=10,
+                                        non_returnable={socks.id}, notify_by_email=False)
+    with pytest.raises(shop_settings.ShipFromRefused) as refused:
+        shop_settings.update(shop, wanted)
+    assert refused.value.code == "settings.bad_ship_from"
+    assert list(refused.value.errors) == ["postal_code"]
+    stored = Shop.get_by_id(shop.id)
+    assert (stored.handling_days, stored.ship_from_line1) == (2, "")  # nothing saved
+    assert Product.get_by_id(socks.id).returnable is True
+
+    shop_settings.update(shop, dataclasses.replace(
+        wanted, ship_from={**address, "postal_code": "97205"}))
+    stored = Shop.get_by_id(shop.id)
+    assert (stored.handling_days, stored.modification_window_hours, stored.return_window_days,
+            stored.notify_by_email, stored.ship_from_region) == (4, 6, 10, False, "OR")
+    assert Product.get_by_id(socks.id).returnable is False
+    # An empty ship-from address (but its country) is no address to check.
+    shop_settings.update(shop, dataclasses.replace(wanted, ship_from={"country": "US"}))
+    assert Shop.get_by_id(shop.id).ship_from_line1 == ""

@@ -223,7 +223,7 @@ def change_address(order: Order, waiting=None) -> Verdict:
         if RequestKind.ADDRESS_CHANGE in _waiting_kinds(waiting):
             return already_asked(RequestKind.ADDRESS_CHANGE, "change_address")
         return _open("change_address", at_once=False)
-    if order.status in (Status.CANCELLED, Status.RETURNED) and not order.shipped_count:
+    if order.status in (Status.CANCELLED, Status.RETURNED):
         return _refuse("change_address", RequestRefused, "address.closed",
                        f"Order {order.number} is {_label(order)}: its address can no "
                        "longer change.")
