@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from portal.models import utcnow
+from portal.testing import enable
 from tests.factories import make_order, make_shipment
 
 
@@ -51,3 +52,26 @@ def test_order_detail_queries_do_not_grow_with_lines_or_events(client, auth, buy
     # user, order, lines, timeline, packages, their tracking events, their contents,
     # the shop's plugin settings (for the carriers' tracking links), the buyer's requests
     assert small_count == big_count <= 9
+
+
+def test_seller_order_page_queries_do_not_grow_and_ask_no_carrier(client, auth, buyer, shop,
+                                                                  count_queries):
+    enable(shop, "demo")
+    auth.login("seller@example.com")
+    counts = {}
+    for status in ("pending", "processed", "shipped"):
+        small = make_order(buyer, shop, status=status)
+        big = make_order(buyer, shop, status=status,
+                         products=tuple((f"P{k}", 100, 1) for k in range(20)))
+        if status == "shipped":
+            make_shipment(small, tracking_number="DP1")
+            for k in range(3):
+                make_shipment(big, tracking_number=f"DP{k + 2}")
+        counts[status] = {page_queries(client, count_queries, f"/seller/orders/{o.number}")
+                          for o in (small, big)}
+    # user, shop, order, lines, timeline, packages (+ their contents and scans when
+    # shipped), the requests waiting (which also say what holds shipping), the variants
+    # to switch to; a Processed order's label rates are a fragment of their own now.
+    assert all(len(found) == 1 for found in counts.values()), counts  # constant
+    assert (max(counts["pending"]), max(counts["processed"]), max(counts["shipped"])) <= (9, 9, 10)
+    assert max(counts["processed"]) <= max(counts["pending"])  # no hold query, no carrier
