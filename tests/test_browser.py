@@ -387,3 +387,42 @@ def test_seller_applies_a_bulk_action_to_every_order_on_the_page(browser, live_s
     slips = page.locator("article.slip strong").all_text_contents()
     assert sorted(slips) == sorted(numbers)
     context.close()
+
+
+def _a_processed_order(seller, base) -> str:
+    log_in(seller, base, "seller@example.com", "seller-demo", home="/seller/")
+    seller.goto(f"{base}/seller/orders?status=pending")
+    row = seller.locator("tbody tr", has_text="buyer@example.com").first
+    number = row.locator("a").first.text_content()
+    row.get_by_role("link", name=number).click()
+    for box in seller.locator("ul.checklist input[name=picked]").all():
+        box.check()
+    seller.get_by_label("Shipping address verified").check()
+    seller.get_by_role("button", name="Mark as processed").click()
+    expect(seller.get_by_text(f"Order {number} is Processed and ready to ship.")).to_be_visible()
+    return number
+
+
+def test_label_rates_load_as_a_fragment_and_a_label_is_bought(browser, live_server):
+    errors = []
+    seller = browser.new_context().new_page()
+    seller.on("pageerror", lambda e: errors.append(str(e)))
+    _a_processed_order(seller, live_server)
+    # htmx asks for the rates once the page is there; the link it replaces is gone.
+    expect(seller.get_by_label(re.compile("Demo Ground"))).to_be_visible()
+    expect(seller.get_by_role("link", name="See your carriers’ label prices")).to_have_count(0)
+    seller.get_by_label(re.compile("Demo Ground")).check()
+    seller.get_by_role("button", name="Buy label").click()
+    expect(seller).to_have_url(re.compile(r"/seller/shipments/\d+/label$"))
+    expect(seller.get_by_text("Label bought: Demo Parcel")).to_be_visible()
+    assert errors == []
+
+
+def test_label_rates_without_javascript_are_a_link_away(browser, live_server):
+    seller = browser.new_context(java_script_enabled=False).new_page()
+    number = _a_processed_order(seller, live_server)
+    seller.get_by_role("link", name="See your carriers’ label prices").click()
+    expect(seller).to_have_url(f"{live_server}/seller/orders/{number}/label#label-h")
+    seller.get_by_label(re.compile("Demo Express")).check()
+    seller.get_by_role("button", name="Buy label").click()
+    expect(seller.get_by_text("Label bought: Demo Parcel")).to_be_visible()
