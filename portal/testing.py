@@ -217,6 +217,9 @@ def portal_app(tmp_path):
         if not database.is_closed():
             database.close()
     pluginmanager.forgive_all()
+    own = app.extensions["portal.database"]
+    if hasattr(own, "close_all"):  # the pool's connections, not left for the GC to close
+        own.close_all()
 
 
 @pytest.fixture
