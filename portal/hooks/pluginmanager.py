@@ -268,7 +268,8 @@ class Plugins:
             ) -> tuple[Outcome, PluginRefusal | None]:
         """Run one implementation within the time budget; its answer or failure as data."""
         if self.resting.get(plugin_name, 0) > time.monotonic():
-            return Outcome(plugin_name, error="unavailable: it did not answer in time recently"), None
+            resting = "unavailable: it did not answer in time recently"
+            return Outcome(plugin_name, error=resting), None
         box: dict = {}
 
         def work():
@@ -292,7 +293,8 @@ class Plugins:
             if isinstance(exc, PluginRefusal):
                 log.info("plugin %s: %s refused: %s", plugin_name, hook_name, exc.message)
                 self.answered(plugin_name, hook_name)
-                return Outcome(plugin_name, refused=_sentence(str(exc.message)) or "It refused."), exc
+                refused = _sentence(str(exc.message)) or "It refused."
+                return Outcome(plugin_name, refused=refused), exc
             log.error("plugin %s: %s raised %s: %s", plugin_name, hook_name,
                       type(exc).__name__, exc, exc_info=exc)
             return self.failed(plugin_name, hook_name, f"{type(exc).__name__}: {exc}"), None
@@ -495,7 +497,8 @@ def call_first(hook_name: str, plugin_names, /, **kwargs) -> Outcome | None:
     result, outcomes, raised = current().hook_call(hook_name, names, kwargs)
     if isinstance(raised, PluginRefusal):
         refused = next((o for o in reversed(outcomes) if o.refused), None)
-        return refused or Outcome(names[0], refused=_sentence(str(raised.message)) or "It refused.")
+        return refused or Outcome(names[0],
+                                  refused=_sentence(str(raised.message)) or "It refused.")
     if raised is not None:
         return _raised(names[0], hook_name, raised)
     if result is not None:
