@@ -69,6 +69,8 @@ def test_a_processed_order_asks_the_seller_who_approves(client, auth, buyer, sho
     assert fresh(order).status == "processed"
     page = client.get(f"/orders/{order.number}").get_data(as_text=True)
     assert "we asked them to cancel it" in page and "Waiting for the shop" in page
+    # Asked once, the page offers it no more (the actions say so); the address still can.
+    assert "Ask the shop to cancel" not in page and "Ask for this address" in page
     again = post(client, order, "cancel", reason="Please")
     assert again.status_code == 422 and "You already asked for this" in again.get_data(as_text=True)
 
