@@ -34,5 +34,6 @@ def test_the_check_finds_what_it_forbids(text):
 
 
 def test_the_check_lets_the_enums_through():
-    assert not offences("{% if order.status == Status.PENDING %}{% if r.kind == RequestKind.RETURN %}"
+    assert not offences("{% if order.status == Status.PENDING %}"
+                        "{% if r.kind == RequestKind.RETURN %}"
                         '<span class="badge status-{{ order.status }}">')
