@@ -9,6 +9,7 @@ scripts use this module as it is.
 """
 
 import contextvars
+import weakref
 
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect
@@ -57,16 +58,30 @@ SQLITE_PRAGMAS = {
 POOL = {"max_connections": 32, "stale_timeout": 300}
 
 
+_opened = weakref.WeakSet()  # every pool this process opened (close_pools)
+
+
+def close_pools() -> None:
+    """Close the idle connections of every database this process opened: a test suite
+    that makes an app per test would otherwise keep a PostgreSQL connection per app."""
+    for db in list(_opened):
+        if hasattr(db, "close_idle"):
+            db.close_idle()
+
+
 def open_database(url: str):
     """Return a peewee database for ``url`` (not yet connected)."""
     if url.startswith("sqlite:"):
         # A pooled connection may serve a later request on another thread (never
         # two at once), so sqlite3's same-thread check does not apply.
-        return connect("sqlite+pool:" + url.removeprefix("sqlite:"), pragmas=SQLITE_PRAGMAS,
-                       check_same_thread=False, **POOL)
-    if url.startswith(("postgres://", "postgresql://")):
-        return connect("postgresql+pool://" + url.split("://", 1)[1], **POOL)
-    return connect(url)
+        db = connect("sqlite+pool:" + url.removeprefix("sqlite:"), pragmas=SQLITE_PRAGMAS,
+                     check_same_thread=False, **POOL)
+    elif url.startswith(("postgres://", "postgresql://")):
+        db = connect("postgresql+pool://" + url.split("://", 1)[1], **POOL)
+    else:
+        db = connect(url)
+    _opened.add(db)
+    return db
 
 
 def bind(url: str):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from portal import create_app, migrations
-from portal.db import bind, database, is_postgres
+from portal.db import bind, close_pools, database, is_postgres
 from portal.models import ALL_MODELS
 from tests import factories
 
@@ -146,6 +146,14 @@ def count_queries():
     yield handler
     logger.removeHandler(handler)
     logger.setLevel(old_level)
+
+
+@pytest.fixture(autouse=True)
+def _give_connections_back():
+    """Every test's apps open pools of their own: their idle connections are closed
+    after it, or PostgreSQL runs out of connections a few hundred apps later."""
+    yield
+    close_pools()
 
 
 @pytest.fixture(autouse=True)
