@@ -254,3 +254,16 @@ def test_without_the_installed_package_the_builtins_come_from_pyproject(monkeypa
 @pytest.mark.parametrize("name", ["manual", "ups"])
 def test_a_plugin_answers_none_for_a_hook_it_does_not_implement(app, name):
     assert pluginmanager.call(name, "coupon_kinds") == pluginmanager.Outcome(name)
+
+
+def test_the_seller_s_tracking_number_check_asks_the_shop_s_plugins_in_pluggy_s_order(
+        app, register_plugin, shop):
+    """On the ship form's path (shipping.check_tracking_number), a shop plugin that claims
+    the manual code answers before the trylast manual carrier; the manual one answers alone."""
+    from portal import shipping
+    from portal.testing import enable
+    strict = register_plugin(claims(verdict=False), "strict")
+    assert shipping.check_tracking_number(shop, "manual", "ABC-12345").valid  # not enabled yet
+    enable(shop, "strict")
+    check = shipping.check_tracking_number(shop, "manual", "ABC-12345")
+    assert check.valid is False and strict.calls == ["ABC-12345"]

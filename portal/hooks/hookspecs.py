@@ -4,11 +4,14 @@ This module is the reference; ``docs/plugins.md`` explains it with examples.
 A plugin implements any of these functions, decorated with ``portal.hookimpl``,
 with the same name and any subset of the arguments (so a new argument added
 here never breaks an old plugin). The portal calls hooks with keyword
-arguments only, one plugin at a time, with a time budget: a plugin that
-raises or takes too long is logged and shown as unavailable, never crashes
-the page. To refuse with a reason the seller reads, raise
-:class:`portal.hooks.hooktypes.PluginRefusal`; that is not a failure. ``settings`` is always the plugin's own settings for the shop, as
-its settings form validated them (a dict, empty when it has no form).
+arguments only, through pluggy (its order: ``tryfirst``/``trylast`` and
+wrappers mean what pluggy says), each implementation with a time budget: a
+plugin that raises or takes too long is logged, answers ``None`` so the next
+plugin is asked, and is shown as unavailable; it never crashes the page. To
+refuse with a reason the seller reads, raise
+:class:`portal.hooktypes.PluginRefusal`; that is not a failure. ``settings``
+is always the plugin's own settings for the shop, as its settings form
+validated them (a dict, empty when it has no form).
 
 Hooks aimed at one carrier or payment method receive its code and return
 ``None`` for codes the plugin does not own.

@@ -73,8 +73,14 @@ def check_tracking_number(shop, carrier_code: str | None, tracking_number: str) 
 
 
 def _check(setup, name: str, info: CarrierInfo, number: str) -> TrackingNumberCheck:
-    outcome = pluginmanager.call(name, "carrier_validate_tracking_number", carrier_code=info.code,
-                                 tracking_number=number, settings=setup.settings(name))
+    # Asked of the shop's plugins together, in pluggy's order: a plugin that claims the
+    # same code answers before a trylast fallback (the manual carrier), wrappers see it.
+    outcome = setup.call_first("carrier_validate_tracking_number", carrier_code=info.code,
+                               tracking_number=number)
+    if outcome is None:
+        outcome = pluginmanager.call(name, "carrier_validate_tracking_number",
+                                     carrier_code=info.code, tracking_number=number,
+                                     settings=setup.settings(name))
     if outcome.refused:
         return TrackingNumberCheck(False, number, info.code, info.name,
                                    message=f"{info.name}: {outcome.refused}")
@@ -101,9 +107,13 @@ def tracking_links(shop_id: int, shipments: list[Shipment]) -> dict[int, Trackin
     links = {}
     for shipment in shipments:
         name = carriers.get(shipment.carrier_code, (shipment.carrier_code, None))[0]
-        outcome = pluginmanager.call(name, "carrier_tracking_url", carrier_code=shipment.carrier_code,
-                                     tracking_number=shipment.tracking_number,
-                                     settings=setup.settings(name))
+        outcome = setup.call_first("carrier_tracking_url", carrier_code=shipment.carrier_code,
+                                   tracking_number=shipment.tracking_number)
+        if outcome is None:  # not one of the shop's carriers any more: ask its plugin alone
+            outcome = pluginmanager.call(name, "carrier_tracking_url",
+                                         carrier_code=shipment.carrier_code,
+                                         tracking_number=shipment.tracking_number,
+                                         settings=setup.settings(name))
         if not outcome.ok:
             links[shipment.id] = TrackingLink(shipment.tracking_url, available=False)
         else:
