@@ -76,11 +76,15 @@ class Shop(BaseModel):
 
 
 class Product(BaseModel):
-    shop = ForeignKeyField(Shop, backref="products", index=True)
+    # No single-column index on shop: the storefront's keyset index starts with it.
+    shop = ForeignKeyField(Shop, backref="products", index=False)
     name = CharField(max_length=200)
     description = TextField(default="")
     returnable = BooleanField(default=True)  # the return policy's exceptions
     created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("shop", "id"), False),)  # a shop's products, page by page
 
 
 class Variant(BaseModel):
@@ -341,6 +345,30 @@ class OutboxDelivery(BaseModel):
         indexes = ((("event", "target"), True),)
 
 
+class Cart(BaseModel):
+    """A buyer's cart in one shop: a buyer holds at most one per shop (``portal.cart``)."""
+
+    buyer = ForeignKeyField(User, on_delete="CASCADE", index=False)  # the index below starts with it
+    shop = ForeignKeyField(Shop, on_delete="CASCADE", index=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("buyer", "shop"), True),)
+
+
+class CartLine(BaseModel):
+    """A variant and how many of it, in one cart (once per variant: adding again adds up)."""
+
+    cart = ForeignKeyField(Cart, backref="lines", on_delete="CASCADE", index=False)
+    variant = ForeignKeyField(Variant, on_delete="CASCADE", index=True)
+    quantity = IntegerField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("cart", "variant"), True),)
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
-              WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery]
+              WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine]
