@@ -369,6 +369,42 @@ class CartLine(BaseModel):
         indexes = ((("cart", "variant"), True),)
 
 
+class PaymentTransaction(BaseModel):
+    """One call to a payment plugin, on the record (``portal.orders.ledger``): written
+    ``pending`` before the plugin is asked, completed with its answer; a failure is a
+    row too. Amounts are minor units of ``currency``. Card numbers never get here:
+    ``display`` is what the plugin chose to show ("Visa •••• 4242")."""
+
+    order = ForeignKeyField(Order, on_delete="CASCADE", index=False)
+    kind = CharField(max_length=10)  # authorise, capture, refund, void
+    amount = IntegerField()
+    currency = CharField(max_length=3)
+    method_code = CharField(max_length=40)
+    plugin = CharField(max_length=80)
+    idempotency_key = CharField(max_length=120, unique=True)
+    state = CharField(max_length=10, default="pending")  # pending, succeeded, failed
+    reference = CharField(max_length=120, default="")
+    message = TextField(default="")
+    display = CharField(max_length=80, default="")
+    reason = CharField(max_length=200, default="")  # a refund's reason, as the seller gave it
+    attempts = IntegerField(default=0)
+    # A pending call is due (again) from this time; None once it is known.
+    next_attempt_at = DateTimeField(null=True, default=utcnow)
+    created_at = DateTimeField(default=utcnow)
+    completed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("order", "id"), False),)
+
+
+# The reconciler's one query: the calls whose outcome is still unknown.
+PaymentTransaction.add_index(PaymentTransaction.index(
+    PaymentTransaction.next_attempt_at, PaymentTransaction.id, name="payment_transaction_due")
+    .where(PaymentTransaction.next_attempt_at.is_null(False)))
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
-              WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine]
+              WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine,
+              PaymentTransaction]
+
