@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, redirect, render_template, url_for
-from flask_login import current_user
+from flask import Flask, render_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,7 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     background.init_app(app)
     app.cli.command("plugins")(pluginmanager.list_plugins)  # in the app's context
 
-    from portal.web import auth, buyer, plugins, seller, shipments, webhooks
+    from portal.web import auth, buyer, plugins, seller, shipments, shop, webhooks
     from portal.web.render import wants_fragment
     app.register_blueprint(auth.bp)
     app.register_blueprint(buyer.bp)
@@ -97,6 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(plugins.bp)
     app.register_blueprint(shipments.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(shop.bp)
 
     from portal import cli, demo
     app.cli.add_command(cli.init_db_command)
@@ -105,10 +105,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(demo.demo_logins_command)
 
     @app.get("/")
-    def index():
-        if current_user.is_authenticated:
-            return redirect(auth.home_for(current_user))
-        return redirect(url_for("auth.login"))
+    def index():  # the shops, for everyone; the nav leads to Orders / Seller Center
+        return shop.shops_page()
 
     @app.errorhandler(400)
     @app.errorhandler(404)
