@@ -242,11 +242,13 @@ def payment_authorise(method_code, amount, currency, token, idempotency_key, set
 
 
 @hookspec(firstresult=True)
-def payment_capture(method_code, reference, amount, currency, settings):
+def payment_capture(method_code, reference, amount, currency, settings, idempotency_key):
     """Take money that was authorised.
 
-    Called when the order ships (or at once for methods that capture on
-    authorisation).
+    Called when the order ships (its first package), or when it is Delivered
+    for cash on delivery. If the call overruns the time budget or raises, the
+    portal keeps it pending and calls again later with the same
+    ``idempotency_key``: take the money once per key.
 
     Stops at first non-None result.
 
@@ -255,15 +257,20 @@ def payment_capture(method_code, reference, amount, currency, settings):
     :param amount: minor units to capture.
     :param currency: ISO currency code.
     :param settings: the plugin's settings for the shop.
+    :param idempotency_key: unique per capture; the same when the portal asks again
+        (added later: a plugin that does not name it does not get it).
     :returns: a :class:`portal.hooks.hooktypes.PaymentResult`, or ``None`` for another method's code.
     """
 
 
 @hookspec(firstresult=True)
-def payment_refund(method_code, reference, amount, currency, settings):
+def payment_refund(method_code, reference, amount, currency, settings, idempotency_key):
     """Give money back, fully or in part.
 
-    Called when the seller refunds, cancels a paid order, or a return is received.
+    Called when the seller refunds, cancels a paid order, lowers a paid order's
+    total, or a return is received. The portal never asks for more than was
+    captured and not refunded yet; a call that overruns is asked again with the
+    same ``idempotency_key``: refund once per key.
 
     Stops at first non-None result.
 
@@ -271,6 +278,27 @@ def payment_refund(method_code, reference, amount, currency, settings):
     :param reference: the payment's reference.
     :param amount: minor units to refund.
     :param currency: ISO currency code.
+    :param settings: the plugin's settings for the shop.
+    :param idempotency_key: unique per refund; the same when the portal asks again
+        (added later: a plugin that does not name it does not get it).
+    :returns: a :class:`portal.hooks.hooktypes.PaymentResult`, or ``None`` for another method's code.
+    """
+
+
+@hookspec(firstresult=True)
+def payment_void(method_code, reference, amount, currency, idempotency_key, settings):
+    """Release an authorisation that will not be captured (the money was never taken).
+
+    Called when an order is cancelled before anything was captured. A call that
+    overruns is asked again later with the same ``idempotency_key``.
+
+    Stops at first non-None result.
+
+    :param method_code: the order's payment method.
+    :param reference: the reference ``payment_authorise`` returned.
+    :param amount: minor units authorised and now released.
+    :param currency: ISO currency code.
+    :param idempotency_key: unique per void; the same when the portal asks again.
     :param settings: the plugin's settings for the shop.
     :returns: a :class:`portal.hooks.hooktypes.PaymentResult`, or ``None`` for another method's code.
     """

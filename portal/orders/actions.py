@@ -22,6 +22,8 @@ edit_lines
 cancel (seller)       ``cancel.shipped``, ``cancel.closed``
 answer_request        ``request.none_waiting`` (one request: ``request.already_answered``)
 receive_return        ``return.none_waiting``
+refund                ``refund.no_payment``, ``refund.nothing_captured``,
+                      ``refund.all_refunded`` (the amount: ``refund.too_much``, in the ledger)
 cancel (buyer)        ``cancel.shipped``, ``cancel.closed``, ``request.already_asked``
 change_address        ``address.shipped``, ``address.closed``, ``request.already_asked``
 ask_modification      ``modify.window_closed``, ``request.already_asked``
@@ -41,6 +43,7 @@ from portal.models import Order, OrderRequest, Shipment, Shop, User
 from portal.orders import holds
 from portal.orders.errors import EditRefused, FulfilmentError, OrderRefused, RequestRefused
 from portal.orders.holds import KINDS, RequestKind, RequestStatus
+from portal.orders.ledger import PaymentRefused
 from portal.orders.lifecycle import TRANSITIONS, Status
 
 SELLER, BUYER = "seller", "buyer"
@@ -181,6 +184,24 @@ def receive(request: OrderRequest) -> Verdict:
 
 _NO_RETURN = _refuse("receive_return", RequestRefused, "return.none_waiting",
                      "There is no approved return waiting for this order.")
+
+
+def refund(order: Order, totals, *, has_ledger: bool = True) -> Verdict:
+    """Give money back (in full or in part): when the ledger holds a payment that was
+    taken and not refunded in full. ``totals``: the order's
+    :class:`portal.orders.ledger.Totals` (the order page has them; a list does not ask)."""
+    if not has_ledger or not totals.authorised:
+        return _refuse("refund", PaymentRefused, "refund.no_payment",
+                       "There is no payment on record for this order, so nothing can be "
+                       "refunded here.")
+    if not totals.captured and not totals.capture_pending:
+        return _refuse("refund", PaymentRefused, "refund.nothing_captured",
+                       "Nothing was taken from the buyer yet (the payment is only "
+                       "authorised): cancel the order to release it.")
+    if not totals.refundable:
+        return _refuse("refund", PaymentRefused, "refund.all_refunded",
+                       "Everything that was paid has been refunded already.")
+    return _open("refund")
 
 
 # -- the buyer's rules ------------------------------------------------------------

@@ -11,7 +11,7 @@ from portal.addresses import AddressCheck
 from portal.db import database
 from portal.models import Order, OrderLine, Product, User, Variant
 from portal.money import format_money
-from portal.orders import actions
+from portal.orders import actions, ledger
 from portal.orders.errors import BadInput, EditRefused
 from portal.orders.fulfilment import lines_of
 from portal.orders.lifecycle import record, update_order
@@ -134,6 +134,7 @@ def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: 
         update_order(order, version=version, subtotal=subtotal, total=total,
                      item_count=sum(line.quantity for line in kept),
                      item_summary=item_summary(kept))
+        _move_money(order, before_total, total)  # the order's row is locked by the update
         after_lines = [describe_line(line) for line in kept]
         removed = [b for b in before_lines if b not in after_lines]
         added = [a for a in after_lines if a not in before_lines]
@@ -144,6 +145,35 @@ def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: 
                actor=actor, actor_role="seller",
                before=json.dumps(before_lines), after=json.dumps(after_lines))
     return True
+
+
+BALANCE_DUE = ("The new total is {new}, more than the {paid} the buyer paid: the buyer would "
+               "have to pay the difference: not possible yet. Nothing was changed.")
+OVER_AUTHORISED = ("The new total is {new}, more than the {paid} the buyer's payment "
+                   "reserved: the buyer would have to pay the difference: not possible yet. "
+                   "Nothing was changed.")
+
+
+def _move_money(order: Order, before: int, after: int) -> None:
+    """An edit's money, through the ledger (orders from before it: nothing moves).
+
+    A paid (captured) order whose total goes down is refunded the difference; one
+    whose total goes up is refused (the buyer would have to pay). An order only
+    authorised may change within what was authorised (the capture takes the new total).
+    """
+    if after == before or not ledger.has_ledger(order.id):
+        return
+    sums = ledger.totals_of(order.id)
+    money = lambda amount: format_money(amount, order.currency)  # noqa: E731
+    if sums.captured or sums.capture_pending:
+        if after > before:
+            raise EditRefused("edit.balance_due", BALANCE_DUE.format(
+                new=money(after), paid=money(before)))
+        ledger.request(order, ledger.Kind.REFUND, min(before - after, sums.refundable),
+                       reason=f"total lowered from {money(before)} to {money(after)}")
+    elif sums.authorised and after > sums.authorised:
+        raise EditRefused("edit.balance_due", OVER_AUTHORISED.format(
+            new=money(after), paid=money(sums.authorised)))
 
 
 def add_note(order: Order, text: str, *, actor: User) -> None:

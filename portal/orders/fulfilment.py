@@ -14,7 +14,7 @@ from peewee import Case
 
 from portal.db import database
 from portal.models import Order, OrderLine, Shipment, ShipmentLine, User, Variant, utcnow
-from portal.orders import actions, holds
+from portal.orders import actions, holds, ledger
 from portal.orders.errors import FulfilmentError, OrderRefused
 from portal.orders.lifecycle import PaymentStatus, Status, lock, record, transition, update_order
 
@@ -174,6 +174,9 @@ def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipme
                at=now)
         holds.close_moot(order, ["modification"], "the order has shipped, so its items can "
                          "no longer change.", actor=actor)
+        # The first package takes the money: the capture is written pending here, with the
+        # shipment, and the plugin is asked after the commit (portal.payments).
+        ledger.capture_on_shipping(order)
         if complete:
             transition(order, Status.SHIPPED, actor=actor, actor_role="seller")
     return shipment
@@ -232,7 +235,9 @@ def mark_delivered(order: Order, *, version: int, actor: User) -> None:
     with database.atomic():
         transition(order, Status.DELIVERED, actor=actor, actor_role="seller",
                    reason="marked delivered by the seller", version=version)
-        if order.payment_status == PaymentStatus.AUTHORISED:  # cash on delivery collected
+        if ledger.has_ledger(order.id):  # cash on delivery collected: captured now
+            ledger.capture_on_delivery(order)
+        elif order.payment_status == PaymentStatus.AUTHORISED:  # before the ledger
             update_order(order, payment_status=PaymentStatus.PAID.value)
         Shipment.update(status="delivered", delivered_at=utcnow()) \
             .where((Shipment.order == order.id) & Shipment.delivered_at.is_null()).execute()
@@ -251,7 +256,9 @@ def cancel(order: Order, *, reason: str, version: int, actor: User, actor_role: 
         transition(order, Status.CANCELLED, actor=actor, actor_role=actor_role, reason=reason,
                    version=version)
         restock(lines_of(order))
-        if payment:
+        if ledger.has_ledger(order.id):  # void what is authorised, refund what was taken
+            ledger.release(order, reason=f"order cancelled: {reason}")
+        elif payment:  # an order from before the ledger
             update_order(order, payment_status=payment.value)
         holds.close_moot(order, list(holds.KINDS), "the order was cancelled.", actor=actor,
                          actor_role=actor_role)

@@ -17,7 +17,7 @@ from peewee import JOIN, IntegrityError
 from portal.addresses import AddressCheck
 from portal.db import database
 from portal.models import Order, OrderLine, OrderRequest, Product, Shop, User, Variant, utcnow
-from portal.orders import actions, editing, fulfilment
+from portal.orders import actions, editing, fulfilment, ledger
 from portal.orders.actions import (NEEDS_SELLER, delivered_on,  # noqa: F401 (the buyer's windows)
                                    modification_deadline, return_deadline)
 from portal.orders.errors import BadInput, RequestRefused
@@ -259,6 +259,12 @@ def receive_return(request: OrderRequest, order: Order, *, seller: User, version
         transition(order, Status.RETURNED, actor=seller, actor_role="seller",
                    reason="return received, refund issued", version=version)
         fulfilment.restock([line for line in lines if line.id in returned])
-        update_order(order, payment_status=refund.value)
+        if ledger.has_ledger(order.id):  # the returned lines' amount goes back
+            amount = sum(line.line_total for line in lines if line.id in returned)
+            ledger.request(order, ledger.Kind.REFUND,
+                           min(amount, ledger.totals_of(order.id).refundable),
+                           reason="return received")
+        else:  # an order from before the ledger
+            update_order(order, payment_status=refund.value)
         request.status = COMPLETED
 

@@ -1,0 +1,198 @@
+"""Payments: the ledger's calls to the shop's payment plugins (this module: the one
+boundary between the order domain's ledger, ``portal.orders.ledger``, and payment
+plugins).
+
+A money movement is always two transactions with the plugin call between them:
+the pending row is written and committed (by the change that moves the money, or
+here), then the plugin is asked with the row's idempotency key (:func:`run`), then
+the answer is recorded with the order's payment status (``ledger.complete``). So a
+change that rolls back never moved money, and money that moved is never lost by a
+rollback. A call that overruns the plugin time budget, or crashes, leaves its row
+pending: :func:`reconcile` (the ``reconcile_payments`` background task, every
+minute) asks again with the same key until the plugin knows the outcome.
+
+No Flask here: the seller's refund form and the checkout call these functions.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from portal.db import database
+from portal.hooks import pluginmanager, shop_plugins
+from portal.hooks.hooktypes import PaymentOption, PaymentResult
+from portal.models import Order, PaymentTransaction, User, utcnow
+from portal.orders import actions, ledger
+from portal.orders.ledger import Kind, PaymentRefused, State
+from portal.orders.lifecycle import lock
+
+__all__ = ["PaymentRefused", "Method", "methods", "authorise", "run", "settle", "refund",
+           "reconcile"]
+
+log = logging.getLogger("portal.payments")
+
+HOOKS = {Kind.AUTHORISE: "payment_authorise", Kind.CAPTURE: "payment_capture",
+         Kind.REFUND: "payment_refund", Kind.VOID: "payment_void"}
+LEASE = timedelta(seconds=30)  # a call being made is left alone this long by other workers
+
+
+def backoff(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s, ... at most 15 minutes between asking again."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 900))
+
+
+@dataclass(frozen=True)
+class Method:
+    """A way to pay a shop offers: the plugin that brings it and its option (with fee)."""
+
+    plugin: str
+    option: PaymentOption
+
+
+def methods(shop, currency: str, amount: int) -> list[Method]:
+    """The shop's enabled payment methods for an amount, each with its fee."""
+    setup = shop_plugins.for_shop(shop)
+    found = []
+    for name in setup.enabled():
+        outcome = pluginmanager.call(name, "payment_methods", shop_id=getattr(shop, "id", shop),
+                                     currency=currency, amount=amount,
+                                     settings=setup.settings(name))
+        if outcome.ok and isinstance(outcome.value, list):
+            found += [Method(name, o) for o in outcome.value if isinstance(o, PaymentOption)]
+    return found
+
+
+# -- the calls -------------------------------------------------------------------
+
+def _claim(row: PaymentTransaction, now: datetime) -> bool:
+    """Take a pending row for this worker for :data:`LEASE`; False if another has it."""
+    return (PaymentTransaction.update(next_attempt_at=now + LEASE,
+                                      attempts=PaymentTransaction.attempts + 1)
+            .where((PaymentTransaction.id == row.id)
+                   & (PaymentTransaction.state == State.PENDING.value)
+                   & (PaymentTransaction.next_attempt_at == row.next_attempt_at))
+            .execute()) == 1
+
+
+def _arguments(row: PaymentTransaction, token: str | None) -> dict:
+    args = dict(method_code=row.method_code, amount=row.amount, currency=row.currency,
+                idempotency_key=row.idempotency_key)
+    if row.kind == Kind.AUTHORISE:
+        args["token"] = token or ""
+    else:
+        auth = ledger.authorisation(ledger.rows_of(row.order_id))
+        args["reference"] = auth.reference if auth else ""
+    return args
+
+
+def run(row: PaymentTransaction, *, token: str | None = None,
+        now: datetime | None = None) -> PaymentTransaction:
+    """Ask the plugin for a pending row's call and record the answer.
+
+    An answer (approved or declined) completes the row; no answer (the plugin
+    overran its budget, crashed, or is resting) leaves it pending, due again after
+    a back-off, with why in ``message``. Returns the row as it is now.
+    """
+    now = now or utcnow()
+    if row.state != State.PENDING or not _claim(row, now):
+        return PaymentTransaction.get_by_id(row.id)
+    order = Order.get_by_id(row.order_id)
+    setup = shop_plugins.for_shop(order.shop_id)
+    hook = HOOKS[Kind(row.kind)]
+    outcome = pluginmanager.call(row.plugin, hook, settings=setup.settings(row.plugin),
+                                 **_arguments(row, token))
+    if outcome.refused:
+        return ledger.complete(row.id, succeeded=False, message=outcome.refused) or \
+            PaymentTransaction.get_by_id(row.id)
+    result = outcome.value
+    if outcome.ok and isinstance(result, PaymentResult):
+        return ledger.complete(row.id, succeeded=result.succeeded, reference=result.reference,
+                               message=result.message, display=result.display) or \
+            PaymentTransaction.get_by_id(row.id)
+    why = outcome.error or (f"{row.plugin} does not answer {hook}" if outcome.ok else "")
+    attempts = row.attempts + 1
+    log.warning("payment %s (%s %s) outcome unknown after attempt %s: %s; asking again later",
+                row.idempotency_key, row.kind, row.amount, attempts, why)
+    (PaymentTransaction.update(next_attempt_at=now + backoff(attempts),
+                               message=f"No answer yet ({why}); asking again."[:2000])
+     .where((PaymentTransaction.id == row.id)
+            & (PaymentTransaction.state == State.PENDING.value)).execute())
+    return PaymentTransaction.get_by_id(row.id)
+
+
+def settle(order_id: int, *, now: datetime | None = None) -> list[PaymentTransaction]:
+    """Make the order's pending calls that are due, oldest first; stop at one whose
+    outcome stays unknown (a refund is never asked before the capture it refunds)."""
+    now = now or utcnow()
+    done = []
+    for row in ledger.still_pending(order_id):
+        if row.next_attempt_at is None or row.next_attempt_at > now:
+            break
+        row = run(row, now=now)
+        done.append(row)
+        if row.state == State.PENDING:
+            break
+    return done
+
+
+def reconcile(now: datetime | None = None, limit: int = 200) -> int:
+    """Ask again about every call whose outcome is unknown and is due; also request the
+    capture of delivered cash-on-delivery orders that no seller marked delivered (a
+    carrier did). Returns how many calls were made."""
+    now = now or utcnow()
+    _capture_delivered()
+    due = (PaymentTransaction.select(PaymentTransaction.order)
+           .where(PaymentTransaction.next_attempt_at.is_null(False)
+                  & (PaymentTransaction.next_attempt_at <= now))
+           .order_by(PaymentTransaction.next_attempt_at, PaymentTransaction.id).limit(limit))
+    made = 0
+    for order_id in dict.fromkeys(row.order_id for row in due):
+        made += len(settle(order_id, now=now))
+    return made
+
+
+def _capture_delivered() -> None:
+    delivered = (Order.select(Order.id)
+                 .join(PaymentTransaction, on=(PaymentTransaction.order == Order.id))
+                 .where((Order.status == "delivered")
+                        & (PaymentTransaction.kind == Kind.AUTHORISE.value)
+                        & (PaymentTransaction.state == State.SUCCEEDED.value)
+                        & PaymentTransaction.method_code.in_(list(ledger.CAPTURE_ON_DELIVERY))))
+    for row in delivered:
+        with database.atomic():
+            ledger.capture_on_delivery(lock(row.id))
+
+
+def authorise(order: Order, *, plugin: str, method_code: str, token: str, amount: int,
+              idempotency_key: str) -> PaymentTransaction:
+    """Reserve ``amount`` for ``order`` (checkout): the pending row is committed, then the
+    plugin is asked. The same key answers with the same row (a double submit)."""
+    existing = PaymentTransaction.get_or_none(PaymentTransaction.idempotency_key
+                                              == idempotency_key)
+    if existing is None:
+        with database.atomic():
+            existing = PaymentTransaction.create(
+                order=order.id, kind=Kind.AUTHORISE.value, amount=amount,
+                currency=order.currency, method_code=method_code, plugin=plugin,
+                idempotency_key=idempotency_key, state=State.PENDING.value,
+                next_attempt_at=utcnow())
+    return run(existing, token=token) if existing.state == State.PENDING else existing
+
+
+def refund(order: Order, amount: int, *, reason: str, actor: User) -> PaymentTransaction:
+    """The seller gives ``amount`` back: checked (:func:`portal.orders.actions.refund`)
+    with the order locked, so two refunds at once never pass together; the pending
+    row is committed before the plugin is asked. Raises ``OrderRefused``."""
+    reason = (reason or "").strip()
+    with database.atomic():
+        locked = lock(order.id)
+        sums = ledger.totals_of(order.id)
+        actions.refund(locked, sums, has_ledger=bool(sums.rows)).check()
+        if not reason:
+            raise PaymentRefused("refund.no_reason", "Say why you refund; the buyer sees it.")
+        if amount <= 0:
+            raise PaymentRefused("refund.bad_amount", "Refund an amount above zero.")
+        row = ledger.request(locked, Kind.REFUND, amount,
+                             reason=f"{reason} (by {actor.name})")
+    ledger.take_requested()
+    return run(row)
