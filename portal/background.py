@@ -16,9 +16,10 @@ from flask.cli import with_appcontext
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from portal.hooks import order_events
-from portal import outbox
+from portal import outbox, payments
 from portal.shipping import tracking
 from portal.db import database
+from portal.orders import ledger
 from portal.demo import life as demo_life
 
 log = logging.getLogger("portal.background")
@@ -64,6 +65,10 @@ def init_app(app: Flask) -> None:
         # Retries, and events written where no request was there to start a delivery.
         "deliver_outbox": huey.periodic_task(crontab(minute="*"), name="deliver_outbox")(
             in_app(deliver_outbox)),
+        # Payment calls whose outcome is unknown (overran, crashed) or not made yet: asked
+        # (again) with the same idempotency key until the plugin knows (portal.payments).
+        "reconcile_payments": huey.periodic_task(crontab(minute="*"), name="reconcile_payments")(
+            in_app(payments.reconcile)),
         # The demo shop's life: processes, ships and places demo orders (demo databases only).
         "demo_life": huey.periodic_task(crontab(minute="*/10"), name="demo_life")(
             in_app(demo_life.keep_going)),
@@ -74,6 +79,11 @@ def init_app(app: Flask) -> None:
     def _deliver_after_commit(exc):
         # The view's transactions are over: what it wrote to the outbox is committed
         # (or was never written). The worker delivers it; in tests it runs here, at once.
+        if ledger.take_requested() and exc is None:  # payment calls a change asked for
+            try:
+                tasks["reconcile_payments"]()
+            except Exception:
+                log.exception("could not start the payment calls; the worker makes them")
         if outbox.take_written() and exc is None:
             try:
                 tasks["deliver_outbox"]()

@@ -14,7 +14,7 @@ from portal.money import format_money
 from portal.orders import actions, ledger
 from portal.orders.errors import BadInput, EditRefused
 from portal.orders.fulfilment import lines_of
-from portal.orders.lifecycle import record, update_order
+from portal.orders.lifecycle import lock, record, update_order
 
 ADDRESS_COLUMNS = {"name": "ship_name", "line1": "ship_line1", "line2": "ship_line2",
                    "city": "ship_city", "region": "ship_region",
@@ -131,10 +131,10 @@ def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: 
         kept = lines_of(order)
         subtotal = sum(line.line_total for line in kept)
         total = subtotal - order.discount_total + order.shipping_total + order.fee_total
+        _move_money(order, before_total, total)  # refused: nothing of the edit is kept
         update_order(order, version=version, subtotal=subtotal, total=total,
                      item_count=sum(line.quantity for line in kept),
                      item_summary=item_summary(kept))
-        _move_money(order, before_total, total)  # the order's row is locked by the update
         after_lines = [describe_line(line) for line in kept]
         removed = [b for b in before_lines if b not in after_lines]
         added = [a for a in after_lines if a not in before_lines]
@@ -163,6 +163,7 @@ def _move_money(order: Order, before: int, after: int) -> None:
     """
     if after == before or not ledger.has_ledger(order.id):
         return
+    lock(order.id)  # a refund at the same time waits: the two are checked one after the other
     sums = ledger.totals_of(order.id)
     money = lambda amount: format_money(amount, order.currency)  # noqa: E731
     if sums.captured or sums.capture_pending:

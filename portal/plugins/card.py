@@ -102,17 +102,22 @@ def tokenize(number: str, exp: str, cvc: str, *, today: date | None = None) -> s
 
 class TestGateway:
     """The gateway's side: answers by token and idempotency key, the same answer for the
-    same key. Keeps only which processing-error keys it has seen (in memory)."""
+    same key. Keeps (in memory) the tokens it received by key and which
+    processing-error keys it has seen."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._dropped: set[str] = set()  # keys whose first call got no answer
+        self._received: dict[str, str] = {}  # key -> the token its first call sent
 
     @staticmethod
     def reference(kind: str, key: str) -> str:
         return f"tg_{kind}_" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
     def authorise(self, token: str, amount: int, currency: str, key: str) -> PaymentResult:
+        with self._lock:  # a retry with the same key is the same request (the token was sent)
+            token = self._received.setdefault(key, token) if token else \
+                self._received.get(key, "")
         match = _TOKEN.match(token or "")
         if not match:
             return PaymentResult(False, message="The card token is not valid; enter the card "
