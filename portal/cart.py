@@ -71,10 +71,10 @@ def add(buyer: User, variant_id: int | None, quantity: int | None) -> Added:
     outside 1-99 in all (``cart.quantity``), more than is in stock (``cart.stock``),
     the buyer's own shop (``cart.own_shop``), too many lines or carts (``cart.full``).
     """
-    quantity = _checked_quantity(quantity)
     variant = variant_for_sale(variant_id)
     if variant is None:
         raise CartRefused("cart.not_found", "That product is not for sale here.")
+    quantity = _checked_quantity(quantity)
     shop = variant.product.shop
     if shop.owner_id == buyer.id:
         raise CartRefused("cart.own_shop", f"{shop.name} is your own shop: it doesn't sell "

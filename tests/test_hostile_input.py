@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.models import Order, OrderRequest, utcnow
+from portal import cart
+from portal.models import CartLine, Order, OrderRequest, utcnow
 from portal.testing import enable
 from tests.factories import make_order, make_shipment, make_user, make_variant
 
@@ -32,6 +33,8 @@ def world(app, buyer, shop, shop2):
     request = OrderRequest.create(order=orders["processed"].id, shop=shop.id,
                                   kind="cancellation", created_by=buyer.id)
     other = make_order(make_user("x@example.com"), shop2)
+    tote = make_variant(shop2, "Canvas tote", stock=500)
+    cart.add(buyer, tote.id, 1)  # a cart line to change, with the shop's products to see
     app.config.update(LOGIN_RATE_LIMIT="100000 per minute",
                       REGISTER_RATE_LIMIT="100000 per minute")
     clients = {"anonymous": app.test_client()}
@@ -39,7 +42,7 @@ def world(app, buyer, shop, shop2):
         clients[who] = app.test_client()
         clients[who].post("/login", data={"email": email, "password": "password-123"})
     return dict(orders=orders, shipment=shipment, request=request, other=other,
-                clients=clients, app=app)
+                clients=clients, app=app, variant=variant, line=CartLine.get())
 
 
 def _get(world, who, url, **kwargs):
@@ -172,6 +175,8 @@ ROUTES = {
     "plugins.show_secret": "seller",
     "shipments.label": "seller", "shipments.void": "seller", "shipments.events": "seller",
     "webhooks.carrier_push": "anonymous", "index": "anonymous",
+    "shop.shop": "anonymous", "shop.product": "anonymous", "shop.add_to_cart": "buyer",
+    "shop.cart_page": "buyer", "shop.update_line": "buyer", "shop.remove_line": "buyer",
 }
 NOT_FUZZED = {"static"}
 
@@ -205,7 +210,9 @@ class _Forms(HTMLParser):
 def _pages(world) -> list[tuple[str, str]]:
     pages = [("buyer", "/orders"), ("seller", "/seller/orders"), ("seller", "/seller/settings"),
              ("seller", "/seller/plugins/"), ("anonymous", "/register"), ("anonymous", "/login"),
-             ("seller", f"/seller/shipments/{world['shipment'].id}/events"), ("seller", "/seller/")]
+             ("seller", f"/seller/shipments/{world['shipment'].id}/events"), ("seller", "/seller/"),
+             ("anonymous", "/"), ("buyer", "/cart"), ("anonymous", "/shops/northwind-threads"),
+             ("buyer", f"/shops/northwind-threads/products/{world['variant'].product_id}")]
     for order in world["orders"].values():
         pages += [("buyer", f"/orders/{order.number}"), ("seller", f"/seller/orders/{order.number}")]
     return pages
@@ -233,6 +240,9 @@ def _url_values(world, draw):
         "name": draw(st.sampled_from(["demo", "manual", "ups", "easypost", "nope", "²"])),
         "code": draw(st.sampled_from(["demo", "easypost", "ups", "nope"])),
         "filename": "css/portal.css",
+        "slug": draw(st.one_of(st.just("northwind-threads"), VALUES.filter(lambda v: "/" not in v))),
+        "product_id": draw(st.one_of(st.just(world["variant"].product_id), st.integers(0, 2**70))),
+        "line_id": draw(st.one_of(st.just(world["line"].id), st.integers(0, 2**70))),
     }
 
 

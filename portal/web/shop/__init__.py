@@ -115,9 +115,9 @@ def add_to_cart():
     try:
         added = cart.add(current_user, variant_id, quantity)
     except cart.CartRefused as refused:
-        if refused.code == "cart.not_found":
-            abort(404)
         variant = cart.variant_for_sale(variant_id)
+        if refused.code == "cart.not_found" or variant is None:
+            abort(404)
         flash(refused.message, "error")
         return redirect(_product_url(variant, variant=variant.id), code=303)
     _remember_count(current_user.id, cart.item_count(current_user.id))
