@@ -76,3 +76,53 @@ def test_seller_order_page_queries_do_not_grow_and_ask_no_carrier(client, auth, 
     limits = {"pending": 9, "processed": 9, "shipped": 10}
     assert all(max(counts[status]) <= limit for status, limit in limits.items()), counts
     assert max(counts["processed"]) <= max(counts["pending"])  # no hold query, no carrier
+
+
+def test_storefront_pages_cost_the_same_for_2_or_40_products(app, client, auth, buyer, shop,
+                                                             count_queries):
+    from portal.models import Product
+    from tests.factories import make_variant
+    app.config["PAGE_SIZE"] = 50
+    first = Product.create(shop=shop, name="P0")
+    for size in ("S", "M", "L"):
+        make_variant(shop, first, size=size)
+    make_variant(shop, "P1")
+    anonymous = {path: page_queries(client, count_queries, path)
+                 for path in ("/", "/shops/northwind-threads",
+                              f"/shops/northwind-threads/products/{first.id}")}
+    for k in range(38):
+        product = Product.create(shop=shop, name=f"Q{k}")
+        for size in ("S", "M", "L", "XL"):
+            make_variant(shop, product, size=size)
+        make_variant(shop, first, size=f"X{k}")
+    more = {path: page_queries(client, count_queries, path) for path in anonymous}
+    assert more == anonymous
+    # the shops and their product counts; the shop and its products' page and figures;
+    # the product with its shop, its variants
+    assert anonymous == {"/": 2, "/shops/northwind-threads": 3,
+                         f"/shops/northwind-threads/products/{first.id}": 2}
+    auth.login()  # the cart badge rides in the session: one query for the user, none for it
+    assert page_queries(client, count_queries, "/") == 3
+
+
+def test_cart_page_costs_the_same_for_1_or_40_lines(app, client, auth, buyer, shop, shop2,
+                                                    count_queries):
+    from portal import cart
+    from portal.models import CartLine
+    from tests.factories import make_variant
+    cart.add(buyer, make_variant(shop, "P0").id, 1)
+    auth.login()
+    one = page_queries(client, count_queries, "/cart")
+    line = CartLine.get()
+    count_queries.statements.clear()
+    client.post(f"/cart/lines/{line.id}", data={"quantity": "2"}, headers={"HX-Request": "true"})
+    one_change = len(count_queries)
+    for k in range(20):
+        cart.add(buyer, make_variant(shop, f"A{k}").id, 2)
+        cart.add(buyer, make_variant(shop2, f"B{k}").id, 1)
+    forty = page_queries(client, count_queries, "/cart")
+    count_queries.statements.clear()
+    client.post(f"/cart/lines/{line.id}", data={"quantity": "3"}, headers={"HX-Request": "true"})
+    assert len(count_queries) == one_change <= 5  # user, the line, update, touch the cart, carts
+    assert forty == one <= 2  # the user, every cart with its lines
+    assert client.get("/cart").get_data(as_text=True).count('<li class="cart-line') == 41
