@@ -426,3 +426,68 @@ def test_label_rates_without_javascript_are_a_link_away(browser, live_server):
     seller.get_by_label(re.compile("Demo Express")).check()
     seller.get_by_role("button", name="Buy label").click()
     expect(seller.get_by_text("Label bought: Demo Parcel")).to_be_visible()
+
+
+def test_a_visitor_browses_logs_in_fills_a_cart_and_changes_a_quantity_in_place(browser,
+                                                                              live_server):
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(f"{live_server}/")
+    expect(page.get_by_role("heading", name="Shops")).to_be_visible()
+    page.get_by_role("link", name=re.compile("Northwind Threads")).click()
+    expect(page).to_have_url(f"{live_server}/shops/shop-1")
+    page.locator(".product-card a").first.click()
+    expect(page).to_have_url(re.compile(r"/shops/shop-1/products/\d+$"))
+    product_url = page.url
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(re.compile(r"/login\?next="))  # a visitor logs in first...
+    page.get_by_label("E-mail").fill("buyer@example.com")
+    page.get_by_label("Password").fill("buyer-demo")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(re.escape(product_url) + r"\?variant=\d+"))  # ...and is back
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_text(re.compile("^Added to your cart"))).to_be_visible()
+    expect(page.locator("#cart-badge")).to_contain_text("2")
+
+    page.get_by_role("link", name=re.compile("^Cart")).click()
+    expect(page).to_have_url(f"{live_server}/cart")
+    subtotal = page.locator(".cart-subtotal").first
+    before = subtotal.text_content()
+    unit = int(re.sub(r"\D", "", before)) // 2
+    page.evaluate("window.notReloaded = true")
+    quantity = page.locator(".qty-form input[name=quantity]").first
+    quantity.fill("3")
+    quantity.press("Tab")  # a change event: htmx posts the form and swaps the shop's cart
+    expect(subtotal).not_to_have_text(before)
+    assert int(re.sub(r"\D", "", subtotal.text_content())) == unit * 3
+    expect(page.locator("#cart-badge")).to_contain_text("3")
+    assert page.evaluate("window.notReloaded === true"), "the cart should change in place"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert errors == []  # no CSP violations or script errors
+
+
+def test_the_storefront_and_cart_fit_a_phone(browser, live_server):
+    from portal import cart
+    from portal.models import Product, Shop, User, Variant
+    buyer = User.get(User.email == "buyer@example.com")
+    shop = Shop.get(Shop.slug == "shop-2")
+    product = Product.select().where(Product.shop == shop.id).order_by(Product.id).first()
+    variant = Variant.select().where(Variant.product == product.id).first()
+    cart.add(buyer, variant.id, 2)
+    Variant.update(stock=1).where(Variant.id == variant.id).execute()  # a line with a problem
+    phone = {"viewport": {"width": 390, "height": 844}}
+    too_wide = []
+    anonymous = browser.new_context(**phone).new_page()
+    for path in ("/", "/shops/shop-2", f"/shops/shop-2/products/{product.id}"):
+        too_wide += _too_wide(anonymous, live_server + path, 390)
+    page = browser.new_context(**phone).new_page()
+    log_in(page, live_server)
+    for path in ("/", "/cart", f"/shops/shop-2/products/{product.id}"):
+        too_wide += _too_wide(page, live_server + path, 390)
+    assert not too_wide, "\n".join(too_wide)
+    expect(page.locator("#cart-badge")).to_be_visible()
+    page.goto(live_server + "/cart")
+    expect(page.get_by_text("Only 1 left: lower the quantity to check out.")).to_be_visible()
