@@ -245,7 +245,7 @@ def test_without_the_installed_package_the_builtins_come_from_pyproject(monkeypa
     monkeypatch.setattr(pluginmanager, "entry_points", lambda group: [])
     pluginmanager.builtins.cache_clear()
     try:
-        assert set(pluginmanager.builtins()) == {"manual", "demo", "ups", "usps", "fedex",
+        assert set(pluginmanager.builtins()) == {"card", "cod", "manual", "demo", "ups", "usps", "fedex",
                                                  "dhl", "easypost"}
     finally:
         pluginmanager.builtins.cache_clear()

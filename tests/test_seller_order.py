@@ -186,6 +186,9 @@ def test_edit_address_is_checked_for_its_country(client, auth, order, seller):
 def test_edit_lines_reprices_and_moves_stock(client, auth, order, catalogue, seller):
     shirt_m, shirt_l, beanie = catalogue
     auth.login(SELLER)
+    # The card's authorisation covers the higher total (else: tests/test_payments.py).
+    from portal.models import PaymentTransaction
+    PaymentTransaction.update(amount=20000).where(PaymentTransaction.order == order.id).execute()
     line_a, line_b = lines(order)
     response = post(client, order, "lines", **{
         f"variant-{line_a.id}": str(shirt_l.id), f"qty-{line_a.id}": "3",
