@@ -396,3 +396,36 @@ def test_the_card_plugins_payment_void_releases_an_authorisation():
     assert pluginmanager.call("card", "payment_void", method_code="other", amount=1,
                               currency="USD", reference="", idempotency_key="v-3",
                               settings={}).value is None
+
+
+# -- the seller's order page -------------------------------------------------------------
+
+def test_the_seller_refunds_part_of_a_shipped_order_from_its_page(client, auth, processed,
+                                                                  seller, buyer):
+    order = ship_all(processed, seller)
+    auth.login(seller.email)
+    page = client.get(f"/seller/orders/{order.number}").get_data(as_text=True)
+    assert 'action="/seller/orders/%s/refund"' % order.number in page
+    assert "At most $39.00" in page
+    response = client.post(f"/seller/orders/{order.number}/refund",
+                           data={"amount": "12.50", "reason": "scratched"})
+    assert response.status_code == 303
+    assert fresh(order).payment_status == "partially_refunded"
+    too_much = client.post(f"/seller/orders/{order.number}/refund",
+                           data={"amount": "30", "reason": "again"})
+    assert too_much.status_code == 422 and "more than was paid" in too_much.get_data(as_text=True)
+    assert ledger.totals_of(order.id).refunded == 1250
+    auth.logout()
+    auth.login(buyer.email)
+    buyer_page = client.get(f"/orders/{order.number}").get_data(as_text=True)
+    assert "Refund of $12.50 issued" in buyer_page and "Payment of $39.00 captured" in buyer_page
+
+
+def test_shipping_from_the_page_captures_at_once(client, auth, processed, seller):
+    auth.login(seller.email)
+    order = fresh(processed)
+    response = client.post(f"/seller/orders/{order.number}/ship",
+                           data={"version": order.version, "carrier": "manual",
+                                 "tracking_number": "ABC123"})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    assert fresh(order).payment_status == "paid"

@@ -3,15 +3,22 @@ cancellation and notes. Each form posts to its own URL and comes back here
 with a 303; a refused change re-renders the page with the reason. What the page
 offers is what :mod:`portal.orders.actions` says is open."""
 
+from decimal import Decimal, InvalidOperation
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from portal import payments
 
 from portal.models import utcnow
-from portal.orders import actions, editing, fulfilment, management, requests
+from portal.orders import actions, editing, fulfilment, ledger, management, requests
 from portal.orders.errors import BadInput, OrderRefused
 from portal.orders.lifecycle import StaleOrder, Status
 from portal.orders.queries import order_detail
-from portal.money import format_money
+from portal.money import format_money, from_decimal, to_decimal
 from portal.shipping import (ShippingRefused, carriers_for_shop, check_tracking_number,
                              quote_rates, ship_with_label)
 from portal.web.access import current_shop, seller_required
@@ -22,6 +29,16 @@ from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, Dec
                                      LabelForm, NoteForm, ShipForm, VersionedForm, options)
 
 REFUSED = OrderRefused  # StaleOrder and TransitionRefused among them
+
+
+class RefundForm(FlaskForm):
+    """Give money back: an amount (at most what was paid and not refunded) and why."""
+
+    amount = StringField("Amount", validators=[DataRequired("Enter the amount to refund.")],
+                         filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    reason = StringField("Reason (the buyer sees it)",
+                         validators=[DataRequired("Say why you refund."), Length(max=150)],
+                         filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 def _order_or_404(number: str):
@@ -72,7 +89,14 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, quote
         "delivered_form": VersionedForm(formdata=None, **version),
         "note_form": NoteForm(formdata=None),
     }
+    payment_rows = ledger.rows_of(order.id)
+    payment_totals = ledger.totals(payment_rows)
+    refund_verdict = actions.refund(order, payment_totals, has_ledger=bool(payment_rows))
+    context["refund_form"] = RefundForm(formdata=None, amount=str(to_decimal(
+        payment_totals.refundable, order.currency)) if refund_verdict else "")
     context.update(forms)
+    context.update(payment_rows=payment_rows, payment_totals=payment_totals,
+                   refund_verdict=refund_verdict, PaymentState=ledger.State)
     asked = requests.describe(waiting, detail.lines)
     return render_template(
         "seller/order.html", detail=detail, shop=shop, **context, unsaved=unsaved,
@@ -91,7 +115,23 @@ def _refused(order, exc: Exception, **context):
 
 def _done(order, message: str):
     flash(message, "success")
+    _settle(order)
     return redirect(url_for("seller.order", number=order.number), code=303)
+
+
+def _settle(order) -> None:
+    """Make the payment calls the change asked for (its ledger rows are committed), and
+    say what failed or is still unknown; the background task asks again for those."""
+    if not ledger.take_requested():
+        return
+    for row in payments.settle(order.id):
+        if row.state == ledger.State.FAILED:
+            flash(ledger.describe(row, order.currency) + ". The order's change stands; "
+                  "the payment needs you (see Payment).", "error")
+        elif row.state == ledger.State.PENDING:
+            flash(f"The payment plugin has not answered yet ({row.kind} of "
+                  f"{format_money(row.amount, order.currency)}); the portal asks again "
+                  "every minute.", "error")
 
 
 def _typed(form) -> dict:
@@ -334,3 +374,30 @@ def return_received(number: str, request_id: int):
     except REFUSED as exc:
         return _refused(order, exc)
     return _done(order, f"Order {order.number} is Returned and refunded; the items are back in stock.")
+
+
+@bp.post("/orders/<number>/refund")
+@seller_required
+def refund(number: str):
+    """A full or partial refund, through the ledger: at most what was paid and not
+    refunded yet (checked with the order locked)."""
+    order, form = _order_or_404(number), RefundForm()
+    if not form.validate_on_submit():
+        return render_order(order, status=422, refund_form=form)
+    try:
+        amount = from_decimal(Decimal(form.amount.data.replace(",", "")), order.currency)
+    except (InvalidOperation, ValueError):
+        form.amount.errors.append("Type an amount such as 12.50.")
+        return render_order(order, status=422, refund_form=form)
+    try:
+        row = payments.refund(order, amount, reason=form.reason.data, actor=current_user)
+    except REFUSED as exc:
+        return _refused(order, exc, unsaved=_typed(form))
+    if row.state == ledger.State.FAILED:
+        flash(ledger.describe(row, order.currency), "error")
+    elif row.state == ledger.State.PENDING:
+        flash(f"Refund of {format_money(amount, order.currency)} asked; the payment plugin "
+              "has not answered yet and is asked again every minute.", "error")
+    else:
+        flash(f"Refunded {format_money(amount, order.currency)}.", "success")
+    return redirect(url_for("seller.order", number=order.number), code=303)
