@@ -56,10 +56,11 @@ def test_payment_hooks(register_plugin):
                                     token="tok", idempotency_key="k1", **args).value
     assert auth.succeeded and auth.display == "Visa •••• 4242"
     captured = pluginmanager.call("gateway", "payment_capture", method_code="test-card",
-                                  reference=auth.reference, **args).value
+                                  reference=auth.reference, idempotency_key="k3", **args).value
     assert captured.succeeded
     refund = pluginmanager.call("gateway", "payment_refund", method_code="test-card",
-                                reference=auth.reference, **{**args, "amount": 9000}).value
+                                reference=auth.reference, idempotency_key="k4",
+                                **{**args, "amount": 9000}).value
     assert not refund.succeeded and refund.message == "more than was paid"
     assert pluginmanager.call_first("payment_authorise", ["gateway"], method_code="other",
                                     token="", idempotency_key="k2", **args) is None
