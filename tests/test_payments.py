@@ -429,3 +429,25 @@ def test_shipping_from_the_page_captures_at_once(client, auth, processed, seller
                                  "tracking_number": "ABC123"})
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     assert fresh(order).payment_status == "paid"
+
+
+# -- the demo's orders ---------------------------------------------------------------------
+
+def test_every_demo_order_has_its_money_on_the_record(app):
+    from portal.demo import seed
+    with app.app_context():  # demo passwords are hashed with the app's settings
+        seed(120, with_requests=False, in_background=False)
+        orders = list(Order.select())
+        rows = {}
+        for row in PaymentTransaction.select():
+            rows.setdefault(row.order_id, []).append(row)
+    assert len(orders) == 120
+    for order in orders:
+        sums = ledger.totals(rows[order.id])
+        assert sums.authorised == order.total
+        assert sums.status.value == order.payment_status, order.status
+        assert rows[order.id][0].display == order.payment_method
+    shipped = next(o for o in orders if o.status == "shipped"
+                   and rows[o.id][0].method_code == "card")
+    assert ledger.totals(rows[shipped.id]).refundable == shipped.total
+

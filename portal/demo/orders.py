@@ -13,7 +13,8 @@ from itertools import count
 from portal.demo.bulk import next_id
 from portal.demo.people import People
 from portal.demo.shops import BASKETS_PER_SHOP, Catalogue
-from portal.models import Order, OrderEvent, OrderLine, Shipment, ShipmentLine, TrackingEvent
+from portal.models import (Order, OrderEvent, OrderLine, PaymentTransaction, Shipment,
+                           ShipmentLine, TrackingEvent)
 from portal.orders.lifecycle import PaymentStatus, Status
 from portal.orders.numbers import new_order_number
 
@@ -43,7 +44,8 @@ DELIVERED = ("system", "status_changed", "Shipped → Delivered", "shipped", "de
 RETURNED = ("seller", "status_changed", "Delivered → Returned: return received, refund issued",
             "delivered", "returned")
 
-ORDER_TABLES = (Order, OrderLine, Shipment, ShipmentLine, TrackingEvent, OrderEvent)  # parents first
+ORDER_TABLES = (Order, OrderLine, Shipment, ShipmentLine, TrackingEvent, OrderEvent,
+                PaymentTransaction)  # parents first
 # Each table's columns in the order the rows are built: what varies, then what
 # never does (one tuple concatenation instead of many).
 ORDER_CONSTANTS = ("USD", 0, 1)  # currency, discount_total, version
@@ -65,6 +67,10 @@ COLUMNS = {
                     "location"],
     OrderEvent: ["id", "order", "created_at", "actor", "actor_role", "kind", "message",
                  "before", "after"],
+    PaymentTransaction: ["id", "order", "kind", "amount", "idempotency_key", "reference",
+                         "created_at", "completed_at",
+                         "method_code", "plugin", "display", "currency", "state", "message",
+                         "reason", "attempts", "next_attempt_at"],
 }
 
 
@@ -79,14 +85,37 @@ def _status_for(age_days: float, roll: float) -> Status:
     return Status.DELIVERED if roll < .85 else Status.RETURNED if roll < .93 else Status.CANCELLED
 
 
-def _payment_status(status: Status, method: str) -> PaymentStatus:
+# Each payment method's code and plugin on the ledger (the wallet plugin is still to come).
+PAYMENT_PLUGINS = {"Visa •••• 4242": ("card", "card"), "Mastercard •••• 4444": ("card", "card"),
+                   "Digital wallet": ("wallet", "wallet"), "Cash on delivery": ("cod", "cod")}
+
+
+def _ledger_kinds(status: Status, method: str) -> tuple[str, ...]:
+    """What happened to the payment after its authorisation, as the ledger records it:
+    captured when shipped (cash on delivery: when delivered), voided when cancelled
+    (nothing ships before), refunded in full when returned."""
     if status is Status.CANCELLED:
-        return PaymentStatus.VOIDED if method == "Cash on delivery" else PaymentStatus.REFUNDED
-    if status is Status.RETURNED:
+        return ("void",)
+    captured = status in (Status.DELIVERED, Status.RETURNED) or (
+        status is Status.SHIPPED and method != "Cash on delivery")
+    if not captured:
+        return ()
+    return ("capture", "refund") if status is Status.RETURNED else ("capture",)
+
+
+def _payment_status(status: Status, method: str) -> PaymentStatus:
+    """The payment status the ledger's rows give (see :func:`_ledger_kinds`)."""
+    kinds = _ledger_kinds(status, method)
+    if "refund" in kinds:
         return PaymentStatus.REFUNDED
-    if method == "Cash on delivery" and status is not Status.DELIVERED:
-        return PaymentStatus.AUTHORISED
-    return PaymentStatus.PAID
+    if "capture" in kinds:
+        return PaymentStatus.PAID
+    return PaymentStatus.VOIDED if "void" in kinds else PaymentStatus.AUTHORISED
+
+
+# Hours after the order was placed that each later ledger row is written (near enough to
+# the timeline's process, ship, deliver and return steps).
+LEDGER_HOURS = {"capture": 30, "void": 3, "refund": 260}
 
 
 # How far fulfilment got, per status: (checklist ticked, everything shipped).
@@ -98,6 +127,12 @@ FULFILLED = {status: (status in (Status.PROCESSED, Status.SHIPPED, Status.DELIVE
 # Per status and payment method: (status, payment method, fee, payment status) as stored.
 ORDER_STATES = {(status, k): (status.value, method, fee, _payment_status(status, method).value)
                 for status in Status for k, (method, fee) in enumerate(PAYMENTS)}
+# Per payment method: the ledger columns that never vary (after the ones that do).
+LEDGER_CONSTANTS = {method: (code, plugin, method, "USD", "succeeded", "", "", 1, None)
+                    for method, (code, plugin) in PAYMENT_PLUGINS.items()}
+# Per status and payment method: the ledger rows after the authorisation.
+LEDGER_KINDS = {(status, k): _ledger_kinds(status, method)
+                for status in Status for k, (method, _) in enumerate(PAYMENTS)}
 
 
 class Clock:
@@ -199,6 +234,16 @@ class OrderMaker:
             + ORDER_CONSTANTS + self.people.addresses[buyer_id]
             + (picked, basket.item_count if shipped else 0))
         self._history(order_id, status, hour, rest, placed, buyer_id, shop.owner_id, eta, lines)
+        # The money on the record: authorised through the method's plugin, then what
+        # the order's status implies (references as the test gateway makes them).
+        total, constants = basket.subtotal + basket.shipping + fee, LEDGER_CONSTANTS[method]
+        payment_ids, ledger = self.ids[PaymentTransaction], rows[PaymentTransaction]
+        ledger.append((next(payment_ids), order_id, "authorise", total, number + "-authorise",
+                       "tg_auth_" + number, placed, placed) + constants)
+        for kind in LEDGER_KINDS[status, order_id % len(PAYMENTS)]:
+            at = clock.text(hour + LEDGER_HOURS[kind], rest)
+            ledger.append((next(payment_ids), order_id, kind, total, f"{number}-{kind}",
+                           f"tg_{kind}_{number}", at, at) + constants)
 
     def _history(self, order_id, status, hour, rest, placed, buyer_id, seller_id, eta,
                  lines) -> None:
