@@ -41,7 +41,8 @@ def init_app(app: Flask) -> None:
     app.extensions["huey"] = huey
 
     # Who hears of outbox events. E-mail, notifications and webhooks join here.
-    consumers = app.extensions["portal.outbox_consumers"] = [order_events.PLUGINS]
+    consumers = app.extensions["portal.outbox_consumers"] = [order_events.PLUGINS,
+                                                             payments.ON_DELIVERY]
 
     def deliver_outbox():
         return outbox.deliver_due(consumers)

@@ -451,3 +451,20 @@ def test_every_demo_order_has_its_money_on_the_record(app):
                    and rows[o.id][0].method_code == "card")
     assert ledger.totals(rows[shipped.id]).refundable == shipped.total
 
+
+
+def test_cash_on_delivery_is_captured_when_the_carrier_delivers(app, processed, seller):
+    from portal import outbox
+    from portal.orders.lifecycle import Status, transition
+    order = unrecorded(processed)
+    authorise(order, plugin="cod", method="cod")
+    order = ship_all(order, seller)
+    transition(fresh(order), Status.DELIVERED, actor_role="system",
+               reason="the carrier delivered it")
+    assert fresh(order).payment_status == "authorised"
+    outbox.deliver_due(app.extensions["portal.outbox_consumers"])
+    assert fresh(order).payment_status == "paid"
+    assert ledger.totals_of(order.id).captured == 3900
+    outbox.deliver_due(app.extensions["portal.outbox_consumers"])  # told again: taken once
+    assert PaymentTransaction.select().where((PaymentTransaction.order == order.id)
+                                             & (PaymentTransaction.kind == "capture")).count() == 1

@@ -209,8 +209,10 @@ def capture_on_shipping(order: Order) -> PaymentTransaction | None:
 
 def capture_on_delivery(order: Order) -> PaymentTransaction | None:
     """Delivered: cash on delivery was collected (others were taken when they shipped)."""
-    sums = totals_of(order.id)
-    if not sums.rows or sums.captured or sums.capture_pending or not sums.capturable:
+    rows = rows_of(order.id)
+    auth, sums = authorisation(rows), totals(rows)
+    if auth is None or auth.method_code not in CAPTURE_ON_DELIVERY or sums.captured \
+            or sums.capture_pending or not sums.capturable:
         return None
     return request(order, Kind.CAPTURE, min(order.total, sums.capturable))
 

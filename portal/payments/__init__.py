@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from portal import outbox
 from portal.db import database
 from portal.hooks import pluginmanager, shop_plugins
 from portal.hooks.hooktypes import PaymentOption, PaymentResult
@@ -136,11 +137,9 @@ def settle(order_id: int, *, now: datetime | None = None) -> list[PaymentTransac
 
 
 def reconcile(now: datetime | None = None, limit: int = 200) -> int:
-    """Ask again about every call whose outcome is unknown and is due; also request the
-    capture of delivered cash-on-delivery orders that no seller marked delivered (a
-    carrier did). Returns how many calls were made."""
+    """Ask again about every call whose outcome is unknown and is due (oldest first,
+    each order's calls in order). Returns how many calls were made."""
     now = now or utcnow()
-    _capture_delivered()
     due = (PaymentTransaction.select(PaymentTransaction.order)
            .where(PaymentTransaction.next_attempt_at.is_null(False)
                   & (PaymentTransaction.next_attempt_at <= now))
@@ -151,16 +150,24 @@ def reconcile(now: datetime | None = None, limit: int = 200) -> int:
     return made
 
 
-def _capture_delivered() -> None:
-    delivered = (Order.select(Order.id)
-                 .join(PaymentTransaction, on=(PaymentTransaction.order == Order.id))
-                 .where((Order.status == "delivered")
-                        & (PaymentTransaction.kind == Kind.AUTHORISE.value)
-                        & (PaymentTransaction.state == State.SUCCEEDED.value)
-                        & PaymentTransaction.method_code.in_(list(ledger.CAPTURE_ON_DELIVERY))))
-    for row in delivered:
-        with database.atomic():
-            ledger.capture_on_delivery(lock(row.id))
+# -- cash on delivery: captured when the order is Delivered, whoever says so -----------
+
+def _delivered(event) -> list[str]:
+    return ["capture"] if outbox.payload(event).get("after") == "delivered" else []
+
+
+def _capture_delivered(event, target: str) -> None:
+    """An order became Delivered (the seller, or its carrier's tracking): the money of a
+    method captured on delivery is taken now (once: a capture already asked is kept)."""
+    with database.atomic():
+        ledger.capture_on_delivery(lock(event.order_id))
+    ledger.take_requested()
+    settle(event.order_id)
+
+
+# The outbox consumer that hears of deliveries (portal.background lists it).
+ON_DELIVERY = outbox.Consumer("payments", frozenset({"status_changed"}), _delivered,
+                              _capture_delivered)
 
 
 def authorise(order: Order, *, plugin: str, method_code: str, token: str, amount: int,
