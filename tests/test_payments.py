@@ -468,3 +468,11 @@ def test_cash_on_delivery_is_captured_when_the_carrier_delivers(app, processed, 
     outbox.deliver_due(app.extensions["portal.outbox_consumers"])  # told again: taken once
     assert PaymentTransaction.select().where((PaymentTransaction.order == order.id)
                                              & (PaymentTransaction.kind == "capture")).count() == 1
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["USD", "JPY", "KWD", "EUR"]))
+def test_amounts_typed_on_the_refund_form_round_trip_in_minor_units(minor, currency):
+    """The refund form shows ``to_decimal`` and reads with ``from_decimal``: the same
+    minor units come back, in currencies with 0, 2 and 3 decimals."""
+    from portal.money import from_decimal, to_decimal
+    assert from_decimal(str(to_decimal(minor, currency)), currency) == minor
