@@ -363,3 +363,21 @@ def test_the_worker_runs_the_demo_life_every_ten_minutes(app):
     database.close()  # the task opens its own connection, as in the worker
     life_task()  # at once in tests (Huey's immediate mode), now as the worker runs it
     assert OrderEvent.select().where(OrderEvent.kind == "checklist").exists()  # it processed
+
+
+def test_a_running_demo_s_new_orders_have_their_payment_on_the_record(app):
+    """Orders the demo shop takes while it runs are authorised on the ledger like the
+    seeder's, through plugins that exist (no wallet until its plugin does)."""
+    from portal.demo.orders import PAYMENT_PLUGINS, PAYMENTS
+    from portal.hooks import pluginmanager
+    from portal.models import PaymentTransaction, utcnow
+    assert all(PAYMENT_PLUGINS[m][1] in pluginmanager.plugin_names() for m, _ in PAYMENTS)
+    from portal.demo.life import place_demo_order
+    import random
+    with app.app_context():  # the seeder's demo shops turn plugins on through the app
+        seed(60, with_requests=False)
+    buyer = User.get(User.email == "buyer@example.com")
+    shop = Shop.get(Shop.owner == User.get(User.email == "seller@example.com").id)
+    order = place_demo_order(buyer, shop, utcnow(), random.Random(7))
+    rows = list(PaymentTransaction.select().where(PaymentTransaction.order == order.id))
+    assert [(r.kind, r.amount, r.state) for r in rows] == [("authorise", order.total, "succeeded")]

@@ -22,7 +22,9 @@ STATUSES = list(Status)
 DEMO_FIRST = 2 * len(STATUSES)  # the demo buyers' first orders: one in every status each
 DEMO_HISTORY_EVERY = 1000  # then every 1000th order is buyer@example.com's: pages to page
 FIRST_AGE = {Status.PENDING: .3, Status.PROCESSED: 1.5, Status.SHIPPED: 4}  # else 30 days
-PAYMENTS = [("Visa •••• 4242", 0), ("Mastercard •••• 4444", 0), ("Digital wallet", 0),
+# The digital wallet joins when its plugin exists: an order naming a missing plugin
+# could never be captured or refunded.
+PAYMENTS = [("Visa •••• 4242", 0), ("Mastercard •••• 4444", 0),
             ("Cash on delivery", 150)]
 CANCEL_REASONS = ["Ordered by mistake", "Found a better price", "Out of stock",
                   "Delivery too slow"]
