@@ -57,4 +57,7 @@ def demo_database(n_orders: int) -> Path:
         print(f"Built {path.relative_to(ROOT)} in {seconds:.1f} s "
               f"({n_orders / seconds:,.0f} orders/s)", file=sys.stderr)
         os.replace(building, path)
+    else:  # built by an earlier version: bring its schema up to date (new tables only)
+        with portal_app(path).app_context():
+            upgrade_schema(echo=lambda text: print(f"{path.name}: {text}", file=sys.stderr))
     return path
