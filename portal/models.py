@@ -141,6 +141,8 @@ class Order(BaseModel):
     estimated_delivery = DateField(null=True)
     updated_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)  # optimistic locking: bumped by every write
+    # The checkout that placed it (portal.orders.placing): one order per checkout.
+    checkout_token = CharField(max_length=64, null=True, unique=True)
 
     class Meta:
         table_name = "orders"

@@ -31,6 +31,7 @@ class Status(StrEnum):
 class PaymentStatus(StrEnum):
     """The payment's own status, beside the order's (as in Shopify and Saleor)."""
 
+    AWAITING = "awaiting"  # placed at checkout, its authorisation not answered yet
     AUTHORISED = "authorised"
     PAID = "paid"
     PARTIALLY_REFUNDED = "partially_refunded"
@@ -39,6 +40,8 @@ class PaymentStatus(StrEnum):
 
     @property
     def label(self) -> str:
+        if self is PaymentStatus.AWAITING:
+            return "Awaiting payment"
         return self.value.replace("_", " ").capitalize()
 
 

@@ -1,0 +1,49 @@
+"""Checkout's money: place the order (``portal.orders.placing``), then ask the payment
+plugin (``portal.payments``), then act on its answer.
+
+The order domain may not call plugins, so this module joins the two, in the
+ledger's order: the order and its pending authorisation row are committed first,
+the plugin is asked after the commit with the row's idempotency key, and a
+decline cancels the order in a transaction of its own (stock back, cart
+restored: :func:`portal.orders.placing.payment_declined`). An authorisation whose
+outcome is unknown stays pending; the reconciler asks again.
+"""
+
+from dataclasses import dataclass
+
+from portal import payments
+from portal.models import Order, PaymentTransaction, User
+from portal.orders import placing
+from portal.orders.ledger import State
+
+
+@dataclass(frozen=True)
+class Outcome:
+    order: Order
+    authorisation: PaymentTransaction
+    declined: str = ""  # why, when the payment was declined (the order is cancelled)
+
+    @property
+    def ok(self) -> bool:
+        return not self.declined
+
+
+def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: dict,
+                  shipping_total: int, payment: placing.PaymentChoice, card_token: str = "",
+                  expected_total: int | None = None, discount_total: int = 0,
+                  shipping_label: str = "") -> Outcome:
+    """Place the order and authorise its payment. Raises ``CheckoutRefused`` (nothing
+    written); a declined payment is an :class:`Outcome` with ``declined`` set."""
+    placed = placing.place_order(buyer, shop_id, checkout_token=checkout_token,
+                                 address=address, shipping_total=shipping_total,
+                                 payment=payment, expected_total=expected_total,
+                                 discount_total=discount_total, shipping_label=shipping_label)
+    row = placed.authorisation
+    if row is not None and row.state == State.PENDING:
+        row = payments.run(row, token=card_token)
+    order = Order.get_by_id(placed.order.id)
+    if row is not None and row.state == State.FAILED:
+        why = row.message or "The payment was declined."
+        placing.payment_declined(order.id, why)
+        return Outcome(Order.get_by_id(order.id), row, why)
+    return Outcome(order, row)
