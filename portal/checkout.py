@@ -11,10 +11,53 @@ outcome is unknown stays pending; the reconciler asks again.
 
 from dataclasses import dataclass
 
-from portal import payments
+import phonenumbers
+
+from portal import payments, shipping
 from portal.models import Order, PaymentTransaction, User
 from portal.orders import placing
 from portal.orders.ledger import State
+
+
+# A shop whose carriers quote no rate ships at this flat rate (minor units of its currency):
+# a constant until shops have a flat-rate setting of their own.
+FLAT_RATE = 500
+FLAT_RATE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ShippingOption:
+    key: str  # "carrier:service", what the form posts
+    name: str
+    amount: int
+    days: int | None
+
+
+def shipping_options(shop, *, country: str, postal_code: str, item_count: int,
+                     currency: str) -> list[ShippingOption]:
+    """What shipping the buyer may choose: the shop's carriers' rates (through
+    ``carrier_rates``), or the flat rate when none quotes one."""
+    draft = Order(ship_country=country, ship_postal_code=postal_code, item_count=item_count,
+                  currency=currency)
+    quote = shipping.quote_rates(shop, draft)
+    options = [ShippingOption(f"{r.carrier_code}:{r.service_code}", r.service_name, r.amount,
+                              r.days) for r in quote.rates if r.currency == currency]
+    return options or [ShippingOption("flat:standard", "Standard shipping", FLAT_RATE,
+                                      FLAT_RATE_DAYS)]
+
+
+def check_phone(phone: str, country: str) -> tuple[str, str]:
+    """The phone number in international form, or an error for the buyer ("" each)."""
+    phone = (phone or "").strip()
+    if not phone:
+        return "", ""
+    try:
+        parsed = phonenumbers.parse(phone, (country or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return phone, "This is not a phone number."
+    if not phonenumbers.is_valid_number(parsed):
+        return phone, "This phone number is not valid for its country."
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ""
 
 
 @dataclass(frozen=True)

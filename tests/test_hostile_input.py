@@ -178,6 +178,8 @@ ROUTES = {
     "webhooks.carrier_push": "anonymous", "index": "anonymous",
     "shop.shop": "anonymous", "shop.product": "anonymous", "shop.add_to_cart": "buyer",
     "shop.cart_page": "buyer", "shop.update_line": "buyer", "shop.remove_line": "buyer",
+    "checkout.page": "buyer", "checkout.address": "buyer", "checkout.shipping": "buyer",
+    "checkout.payment": "buyer", "checkout.coupon": "buyer", "checkout.place": "buyer",
 }
 NOT_FUZZED = {"static"}
 

@@ -78,10 +78,12 @@ def auth_key(checkout_token: str) -> str:
     return f"checkout-{checkout_token}-authorise"
 
 
-def _existing(checkout_token: str) -> Placed | None:
+def _existing(checkout_token: str, buyer_id: int) -> Placed | None:
     order = Order.get_or_none(Order.checkout_token == checkout_token)
     if order is None:
         return None
+    if order.buyer_id != buyer_id:  # never someone else's order, whatever was posted
+        raise CheckoutRefused("checkout.no_token", "This checkout has expired: start again.")
     auth = PaymentTransaction.get_or_none(PaymentTransaction.idempotency_key
                                           == auth_key(checkout_token))
     return Placed(order, auth, False)
@@ -99,7 +101,7 @@ def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict
     """
     if not checkout_token or len(checkout_token) > 64:
         raise CheckoutRefused("checkout.no_token", "This checkout has expired: start again.")
-    done = _existing(checkout_token)
+    done = _existing(checkout_token, buyer.id)
     if done:
         return done
     try:
@@ -107,7 +109,7 @@ def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict
             return _place(buyer, shop_id, checkout_token, address, shipping_total, payment,
                           expected_total, discount_total, shipping_label)
     except IntegrityError:  # the same token, placed at the same moment by another post
-        done = _existing(checkout_token)
+        done = _existing(checkout_token, buyer.id)
         if done:
             return done
         raise
@@ -119,7 +121,7 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
     # The cart's row first: the same buyer's posts queue here (SQLite: the write lock).
     locked = (Cart.update(updated_at=now)
               .where((Cart.buyer == buyer.id) & (Cart.shop == shop_id)).execute())
-    done = _existing(checkout_token)
+    done = _existing(checkout_token, buyer.id)
     if done:
         return done
     rows = []
