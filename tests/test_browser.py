@@ -491,3 +491,51 @@ def test_the_storefront_and_cart_fit_a_phone(browser, live_server):
     expect(page.locator("#cart-badge")).to_be_visible()
     page.goto(live_server + "/cart")
     expect(page.get_by_text("Only 1 left: lower the quantity to check out.")).to_be_visible()
+
+
+def test_a_buyer_checks_out_with_a_card_and_the_seller_sees_the_order(app, browser,
+                                                                       live_server):
+    from portal.models import Shop
+    from portal.testing import enable
+    with app.app_context():
+        enable(Shop.get(Shop.slug == "shop-1"), "card")
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    log_in(page, live_server)
+    page.goto(f"{live_server}/shops/shop-1")
+    page.locator(".product-card a").first.click()
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_text(re.compile("^Added to your cart"))).to_be_visible()
+    page.goto(f"{live_server}/cart")
+    page.get_by_role("link", name=re.compile("^Check out")).first.click()
+    expect(page).to_have_url(re.compile(r"/checkout/shop-1$"))
+    form = page.locator("form.address-form")
+    form.get_by_label("Full name").fill("Bea Buyer")
+    form.get_by_label("Address", exact=True).fill("1 Main St")
+    form.get_by_label("City").fill("Springfield")
+    form.get_by_label("State / region").fill("IL")
+    form.get_by_label("Postal code").fill("62701")
+    form.get_by_label("Country").select_option("US")
+    form.get_by_label("Phone (for the carrier)").fill("217 555 0100")
+    form.get_by_role("button", name="Use this address").click()
+    page.get_by_role("button", name="Ship this way").click()
+    page.locator("input[name=method][value='card:card']").check()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_label("Expiry (MM/YY)").fill("12/40")
+    page.get_by_label("Security code").fill("123")
+    page.get_by_role("button", name="Pay this way").click()
+    total = page.locator("#review-total").text_content().strip()
+    page.get_by_role("button", name="Place order").click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9A-Z]{5}-[0-9A-Z]{5}$"))
+    number = page.url.rsplit("/", 1)[1]
+    expect(page.locator("main")).to_contain_text("Pending")
+    expect(page.locator("main")).to_contain_text(total)
+    assert errors == []
+
+    seller = browser.new_page()
+    log_in(seller, live_server, "seller@example.com", "seller-demo", home="/seller/")
+    seller.goto(f"{live_server}/seller/orders?q={number}")
+    expect(seller.locator("main")).to_contain_text(number)
+    expect(seller.locator("main")).to_contain_text(total)
