@@ -5,8 +5,10 @@ The order domain may not call plugins, so this module joins the two, in the
 ledger's order: the order and its pending authorisation row are committed first,
 the plugin is asked after the commit with the row's idempotency key, and a
 decline cancels the order in a transaction of its own (stock back, cart
-restored: :func:`portal.orders.placing.payment_declined`). An authorisation whose
-outcome is unknown stays pending; the reconciler asks again.
+restored: :func:`portal.orders.placing.payment_declined`, called by
+``payments.run`` for whoever hears the answer). An authorisation whose outcome is
+unknown stays pending, the order "awaiting payment"; the reconciler asks again,
+and a decline it hears cancels the order the same way.
 """
 
 from dataclasses import dataclass
@@ -83,10 +85,8 @@ def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: di
                                  discount_total=discount_total, shipping_label=shipping_label)
     row = placed.authorisation
     if row is not None and row.state == State.PENDING:
-        row = payments.run(row, token=card_token)
+        row = payments.run(row, token=card_token)  # a decline cancels the order there
     order = Order.get_by_id(placed.order.id)
     if row is not None and row.state == State.FAILED:
-        why = row.message or "The payment was declined."
-        placing.payment_declined(order.id, why)
-        return Outcome(Order.get_by_id(order.id), row, why)
+        return Outcome(order, row, row.message or "The payment was declined.")
     return Outcome(order, row)

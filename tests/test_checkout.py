@@ -142,3 +142,40 @@ def test_a_changed_price_refuses_and_keeps_the_cart(client, filled, shirt):
 
 def test_the_cart_has_a_check_out_button(client, filled):
     assert f'href="/checkout/{filled.slug}"' in client.get("/cart").get_data(as_text=True)
+
+
+def test_a_card_typed_at_checkout_is_nowhere_in_the_database_or_the_logs(
+        client, filled, caplog, database_url):
+    import logging
+
+    from portal.db import is_sqlite
+    caplog.set_level(logging.DEBUG)
+    numbers = ["4242424242424242", "4000000000000002"]
+    review = to_review(client, filled, card={**CARD, "card_number": "4000 0000 0000 0002"})
+    client.post(url(filled, "place"), data=place_form(review))
+    review = to_review(client, filled, card={**CARD, "card_number": "4242424242424242"})
+    assert client.post(url(filled, "place"), data=place_form(review)).status_code == 303
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    assert not any(n in logged for n in numbers)
+    if is_sqlite():
+        from portal.db import database
+        database.execute_sql("PRAGMA wal_checkpoint(FULL)")
+        raw = open(database_url.removeprefix("sqlite:///"), "rb").read()
+        assert not any(n.encode() in raw or n[-12:].encode() in raw for n in numbers)
+
+
+def test_20_posts_of_the_same_checkout_at_once_are_one_order(app, client, filled):
+    from tests.test_races import race
+    form = place_form(to_review(client, filled))
+    cookies = [(c.key, c.value) for c in [client.get_cookie("session"),
+                                           client.get_cookie("remember_token")] if c]
+    clients = []
+    for _ in range(20):
+        other = app.test_client()
+        for key, value in cookies:
+            other.set_cookie(key, value)
+        clients.append(other)
+    responses = race(20, lambda i: clients[i].post(url(filled, "place"), data=form))
+    assert all(getattr(r, "status_code", None) == 303 for r in responses), responses
+    assert len({r.headers["Location"] for r in responses}) == 1
+    assert Order.select().count() == 1 and PaymentTransaction.select().count() == 1

@@ -215,7 +215,8 @@ def _pages(world) -> list[tuple[str, str]]:
              ("seller", "/seller/plugins/"), ("anonymous", "/register"), ("anonymous", "/login"),
              ("seller", f"/seller/shipments/{world['shipment'].id}/events"), ("seller", "/seller/"),
              ("anonymous", "/"), ("buyer", "/cart"), ("anonymous", "/shops/northwind-threads"),
-             ("buyer", f"/shops/northwind-threads/products/{world['variant'].product_id}")]
+             ("buyer", f"/shops/northwind-threads/products/{world['variant'].product_id}"),
+             ("buyer", "/checkout/northwind-threads")]
     for order in world["orders"].values():
         pages += [("buyer", f"/orders/{order.number}"), ("seller", f"/seller/orders/{order.number}")]
     return pages

@@ -128,3 +128,24 @@ def test_20_posts_of_the_same_checkout_give_one_order_and_one_authorisation(app,
     assert Order.select().count() == 1 and Variant.get_by_id(shirt.id).stock == 8
     assert PaymentTransaction.select().count() == 1
     assert PaymentTransaction.get().state == "succeeded"
+
+
+def test_an_unknown_outcome_waits_and_a_later_decline_gives_the_cart_back(buyer, shop):
+    from datetime import timedelta
+
+    from portal import payments
+    from portal.models import utcnow
+    shirt = make_variant(shop, price=3900, stock=5)
+    cart.add(buyer, shirt.id, 1)
+    outcome = pay(buyer, shop, "4000000000000119")  # the gateway drops the first call
+    order = Order.get_by_id(outcome.order.id)
+    assert outcome.ok and outcome.authorisation.state == "pending"
+    assert order.payment_status == "awaiting" and Variant.get_by_id(shirt.id).stock == 4
+    assert payments.reconcile(now=utcnow() + timedelta(minutes=5)) == 1  # approved on retry
+    assert Order.get_by_id(order.id).payment_status == "authorised"
+    cart.add(buyer, shirt.id, 1)
+    second = pay(buyer, shop, "4000000000000119")
+    card.GATEWAY._received.clear()  # the gateway lost the token: the retry is declined
+    assert payments.reconcile(now=utcnow() + timedelta(minutes=5)) == 1
+    assert Order.get_by_id(second.order.id).status == "cancelled"
+    assert Variant.get_by_id(shirt.id).stock == 4 and CartLine.get().quantity == 1

@@ -23,7 +23,7 @@ from portal.db import database
 from portal.hooks import pluginmanager, shop_plugins
 from portal.hooks.hooktypes import PaymentOption, PaymentResult
 from portal.models import Order, PaymentTransaction, User, utcnow
-from portal.orders import actions, ledger
+from portal.orders import actions, ledger, placing
 from portal.orders.ledger import Kind, PaymentRefused, State
 from portal.orders.lifecycle import lock
 
@@ -103,13 +103,19 @@ def run(row: PaymentTransaction, *, token: str | None = None,
     outcome = pluginmanager.call(row.plugin, hook, settings=setup.settings(row.plugin),
                                  **_arguments(row, token))
     if outcome.refused:
-        return ledger.complete(row.id, succeeded=False, message=outcome.refused) or \
-            PaymentTransaction.get_by_id(row.id)
+        done = ledger.complete(row.id, succeeded=False, message=outcome.refused)
+        if done is not None and done.kind == Kind.AUTHORISE:
+            placing.payment_declined(done.order_id, outcome.refused)
+        return done or PaymentTransaction.get_by_id(row.id)
     result = outcome.value
     if outcome.ok and isinstance(result, PaymentResult):
-        return ledger.complete(row.id, succeeded=result.succeeded, reference=result.reference,
-                               message=result.message, display=result.display) or \
-            PaymentTransaction.get_by_id(row.id)
+        done = ledger.complete(row.id, succeeded=result.succeeded, reference=result.reference,
+                               message=result.message, display=result.display)
+        if done is not None and done.kind == Kind.AUTHORISE and done.state == State.FAILED:
+            # A checkout's order awaiting this answer is cancelled and its cart refilled
+            # (whoever got the answer: the checkout itself, or the reconciler later).
+            placing.payment_declined(done.order_id, done.message or "declined")
+        return done or PaymentTransaction.get_by_id(row.id)
     why = outcome.error or (f"{row.plugin} does not answer {hook}" if outcome.ok else "")
     attempts = row.attempts + 1
     log.warning("payment %s (%s %s) outcome unknown after attempt %s: %s; asking again later",
