@@ -179,3 +179,24 @@ def test_20_posts_of_the_same_checkout_at_once_are_one_order(app, client, filled
     assert all(getattr(r, "status_code", None) == 303 for r in responses), responses
     assert len({r.headers["Location"] for r in responses}) == 1
     assert Order.select().count() == 1 and PaymentTransaction.select().count() == 1
+
+
+@pytest.mark.parametrize("address, field", [
+    (dict(name="Ann", line1="10 Downing Street", city="London", postal_code="SW1A 2AA",
+          country="GB", phone="020 7946 0958"), None),
+    (dict(name="Ann", line1="10 Downing Street", city="London", postal_code="12345",
+          country="GB", phone=""), "postal_code"),
+    (dict(name="Jan", line1="Unter den Linden 1", city="Berlin", postal_code="10117",
+          country="DE", phone="+49 30 901820"), None),
+    (dict(name="Jan", line1="Unter den Linden 1", city="Berlin", postal_code="10117",
+          country="DE", phone="+49 1"), "phone"),
+    (dict(name="Ada", line1="1 Main St", city="Springfield", postal_code="62701",
+          country="US", phone=""), "region"),
+])
+def test_addresses_are_checked_for_their_country(client, filled, address, field):
+    response = client.post(url(filled, "address"), data=address)
+    if field is None:
+        assert response.status_code == 303
+    else:
+        assert response.status_code == 422
+        assert f'id="{field}-error"' in response.get_data(as_text=True)
