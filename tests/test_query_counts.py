@@ -127,3 +127,20 @@ def test_cart_page_costs_the_same_for_1_or_40_lines(app, client, auth, buyer, sh
     assert len(count_queries) == one_change <= 5  # user, the line, update, touch the cart, carts
     assert forty == one <= 2  # the user, every cart with its lines
     assert client.get("/cart").get_data(as_text=True).count('<li class="cart-line') == 41
+
+
+def test_checkout_review_costs_the_same_for_1_or_40_lines(app, client, auth, buyer, shop,
+                                                          count_queries):
+    from portal import cart
+    from tests.factories import make_variant
+    from tests.test_checkout import to_review
+    enable(shop, "card")
+    auth.login()
+    cart.add(buyer, make_variant(shop, "P0").id, 1)
+    to_review(client, shop)
+    one = page_queries(client, count_queries, f"/checkout/{shop.slug}")
+    for k in range(39):
+        cart.add(buyer, make_variant(shop, f"A{k}").id, 2)
+    forty = page_queries(client, count_queries, f"/checkout/{shop.slug}")
+    assert forty == one <= 8, one  # user, shop, carts, saved addresses, plugin settings
+    assert client.get(f"/checkout/{shop.slug}").get_data(as_text=True).count("× 2") == 39
