@@ -200,3 +200,19 @@ def test_addresses_are_checked_for_their_country(client, filled, address, field)
     else:
         assert response.status_code == 422
         assert f'id="{field}-error"' in response.get_data(as_text=True)
+
+
+def test_every_checkout_form_needs_its_csrf_token(csrf_app, buyer, shop, shirt):
+    from tests.factories import PASSWORD
+    from tests.test_auth import csrf_token
+    client = csrf_app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": "buyer@example.com", "password": PASSWORD,
+                                "csrf_token": token})
+    cart.add(buyer, shirt.id, 1)
+    page = client.get(url(shop)).get_data(as_text=True)
+    assert page.count('name="csrf_token"') >= 1
+    for step in ("address", "shipping", "payment", "coupon", "place"):
+        assert client.post(url(shop, step), data=ADDRESS).status_code == 400
+    assert client.post(url(shop, "address"),
+                       data={**ADDRESS, "csrf_token": csrf_token(page)}).status_code == 303
