@@ -46,6 +46,8 @@ def make_shops(seller_ids: list[int], rng: random.Random) -> list[Catalogue]:
         # shipped demo parcels along while `make run` is open.
         PluginConfig.create(shop=shop, plugin="demo", enabled=True,
                             settings='{"journeys": "mixed", "minutes_per_step": 1}')
+        # The card test gateway is on, so the demo buyer can check out with a test card.
+        PluginConfig.create(shop=shop, plugin="card", enabled=True, settings="{}")
         variants = []
         for j in range(6):
             pname, price = PRODUCTS[(i + j) % len(PRODUCTS)]
