@@ -18,8 +18,11 @@ from flask_login import current_user, login_required
 from portal import cart, checkout, payments
 from portal.addresses import FIELDS, check_address, country_choices
 from portal.models import Address, Order, Shop
+from portal.orders.lifecycle import Status
 from portal.orders.placing import CheckoutRefused, PaymentChoice, totals
 from portal.plugins import card as card_plugin
+from portal.web.forms import parse_int
+from portal.web.shop import recount_cart
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
@@ -42,7 +45,7 @@ def _save(shop_id: int, state: dict | None) -> None:
 
 
 def _cart_or_back(slug: str):
-    """The buyer's own cart in the shop, ready to check out; else back to /cart."""
+    """The shop and the buyer's own cart in it (None when they have none)."""
     shop = Shop.get_or_none(Shop.slug == slug[:80])
     if shop is None:
         abort(404)
@@ -50,12 +53,22 @@ def _cart_or_back(slug: str):
     return shop, mine
 
 
-def _back_to_cart(mine):
-    if mine is None or not mine.lines:
-        flash("Your cart in this shop is empty.", "info")
-    else:
-        flash("Some lines of this cart can't be checked out as they are: see below.", "error")
-    return redirect(url_for("shop.cart_page"), code=303)
+def _ready(slug: str):
+    """The shop, the buyer's cart in it and what they chose so far, when the cart can be
+    checked out; otherwise the request ends here, back on /cart with the reason."""
+    shop, mine = _cart_or_back(slug)
+    if mine is None or not mine.can_check_out:
+        if mine is None or not mine.lines:
+            flash("Your cart in this shop is empty.", "info")
+        else:
+            flash("Some lines of this cart can't be checked out as they are: see below.",
+                  "error")
+        abort(redirect(url_for("shop.cart_page"), code=303))
+    return shop, mine, _state(shop.id)
+
+
+def _to_page(shop):
+    return redirect(url_for(".page", slug=shop.slug), code=303)
 
 
 def _options(shop, mine, state):
@@ -104,22 +117,17 @@ def _render(shop, mine, state, *, step=None, errors=None, form=None, status=200)
 @bp.get("/<slug>")
 @login_required
 def page(slug: str):
-    shop, mine = _cart_or_back(slug)
-    if mine is None or not mine.can_check_out:
-        return _back_to_cart(mine)
-    return _render(shop, mine, _state(shop.id))
+    shop, mine, state = _ready(slug)
+    return _render(shop, mine, state)
 
 
 @bp.post("/<slug>/address")
 @login_required
 def address(slug: str):
-    shop, mine = _cart_or_back(slug)
-    if mine is None or not mine.can_check_out:
-        return _back_to_cart(mine)
-    state = _state(shop.id)
-    saved_id = request.form.get("saved", "")
-    if saved_id and saved_id.isascii() and saved_id.isdigit() and len(saved_id) < 10:
-        row = Address.get_or_none((Address.id == int(saved_id)) & (Address.user == current_user.id))
+    shop, mine, state = _ready(slug)
+    saved_id = parse_int(request.form.get("saved", ""))
+    if saved_id is not None:
+        row = Address.get_or_none((Address.id == saved_id) & (Address.user == current_user.id))
         if row is None:
             abort(404)
         data = dict(name=row.full_name, line1=row.line1, line2=row.line2, city=row.city,
@@ -143,18 +151,15 @@ def address(slug: str):
                        postal_code=a["postal_code"], country=a["country"], phone=a["phone"])
     state = {"address": checked.address}  # a new address: shipping is quoted again
     _save(shop.id, state)
-    return redirect(url_for(".page", slug=shop.slug), code=303)
+    return _to_page(shop)
 
 
 @bp.post("/<slug>/shipping")
 @login_required
 def shipping(slug: str):
-    shop, mine = _cart_or_back(slug)
-    if mine is None or not mine.can_check_out:
-        return _back_to_cart(mine)
-    state = _state(shop.id)
+    shop, mine, state = _ready(slug)
     if "address" not in state:
-        return redirect(url_for(".page", slug=shop.slug), code=303)
+        return _to_page(shop)
     chosen = next((o for o in _options(shop, mine, state)
                    if o.key == request.form.get("option")), None)
     if chosen is None:
@@ -164,18 +169,15 @@ def shipping(slug: str):
              "shipping": {"key": chosen.key, "name": chosen.name, "amount": chosen.amount,
                           "days": chosen.days}}
     _save(shop.id, state)
-    return redirect(url_for(".page", slug=shop.slug), code=303)
+    return _to_page(shop)
 
 
 @bp.post("/<slug>/payment")
 @login_required
 def payment(slug: str):
-    shop, mine = _cart_or_back(slug)
-    if mine is None or not mine.can_check_out:
-        return _back_to_cart(mine)
-    state = _state(shop.id)
+    shop, mine, state = _ready(slug)
     if "shipping" not in state:
-        return redirect(url_for(".page", slug=shop.slug), code=303)
+        return _to_page(shop)
     wanted = request.form.get("method", "")
     chosen = next((m for m in _methods(shop, mine, state)
                    if f"{m.plugin}:{m.option.method_code}" == wanted), None)
@@ -197,16 +199,13 @@ def payment(slug: str):
                         "method_code": chosen.option.method_code, "name": chosen.option.name,
                         "fee": chosen.option.fee, "card_token": card_token}
     _save(shop.id, state)
-    return redirect(url_for(".page", slug=shop.slug), code=303)
+    return _to_page(shop)
 
 
 @bp.post("/<slug>/coupon")
 @login_required
 def coupon(slug: str):
-    shop, mine = _cart_or_back(slug)
-    if mine is None or not mine.can_check_out:
-        return _back_to_cart(mine)
-    state = _state(shop.id)
+    shop, mine, state = _ready(slug)
     code = (request.form.get("code") or "").strip()[:40]
     error = COUPONS_SOON if code else "Type a coupon code first."
     return _render(shop, mine, state, errors={"coupon": error}, form={"code": code}, status=422)
@@ -219,15 +218,15 @@ def place(slug: str):
     if token:  # a reload or a resent form of a checkout already placed: its order
         placed = Order.get_or_none((Order.checkout_token == token)
                                    & (Order.buyer == current_user.id))
-        if placed is not None and placed.status != "cancelled":
+        if placed is not None and placed.status != Status.CANCELLED:
             return redirect(url_for("buyer.order_detail", number=placed.number), code=303)
     shop, mine = _cart_or_back(slug)
     state = _state(shop.id)
     if not token or token != state.get("token") or "payment" not in state:
         flash("This checkout changed since it was shown: check it and place the order again.",
               "error")
-        return redirect(url_for(".page", slug=shop.slug), code=303)
-    expected = request.form.get("expected_total", "")
+        return _to_page(shop)
+    expected = parse_int(request.form.get("expected_total", ""), maximum=10**11 - 1)
     chosen = state["payment"]
     try:
         outcome = checkout.place_and_pay(
@@ -236,8 +235,7 @@ def place(slug: str):
             payment=PaymentChoice(chosen["plugin"], chosen["method_code"], chosen["fee"],
                                   chosen["name"]),
             card_token=chosen.get("card_token", ""),
-            expected_total=int(expected) if expected.isascii() and expected.isdigit()
-            and len(expected) < 12 else -1,
+            expected_total=-1 if expected is None else expected,
             shipping_label=state["shipping"]["name"])
     except CheckoutRefused as refused:
         state.pop("token", None)
@@ -245,8 +243,8 @@ def place(slug: str):
         flash(refused.message, "error")
         if refused.code in ("checkout.out_of_stock", "checkout.empty"):
             return redirect(url_for("shop.cart_page"), code=303)
-        return redirect(url_for(".page", slug=shop.slug), code=303)
-    session["cart_items"] = [current_user.id, cart.item_count(current_user.id)]
+        return _to_page(shop)
+    recount_cart(current_user.id)
     if not outcome.ok:
         state.pop("token", None)
         state.pop("payment", None)

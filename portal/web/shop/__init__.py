@@ -24,9 +24,14 @@ def _remember_count(user_id: int, count: int) -> int:
     return count
 
 
+def recount_cart(user_id: int) -> int:
+    """Count the user's cart items again for the nav badge (after their carts changed)."""
+    return _remember_count(user_id, cart.item_count(user_id))
+
+
 @user_logged_in.connect
 def _count_at_login(sender, user, **_):
-    _remember_count(user.id, cart.item_count(user.id))
+    recount_cart(user.id)
 
 
 @bp.app_context_processor
@@ -37,7 +42,7 @@ def _cart_badge():
         kept = session.get(_BADGE)
         if isinstance(kept, list) and len(kept) == 2 and kept[0] == current_user.id:
             return kept[1]
-        return _remember_count(current_user.id, cart.item_count(current_user.id))
+        return recount_cart(current_user.id)
     return {"cart_items": cart_items}
 
 
@@ -120,7 +125,7 @@ def add_to_cart():
             abort(404)
         flash(refused.message, "error")
         return redirect(_product_url(variant, variant=variant.id), code=303)
-    _remember_count(current_user.id, cart.item_count(current_user.id))
+    recount_cart(current_user.id)
     flash(f"Added to your cart: {added.description}"
           + (f" × {quantity}" if quantity and quantity > 1 else "") + ".", "success")
     return redirect(_product_url(added.variant, variant=added.variant.id), code=303)
