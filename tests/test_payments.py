@@ -476,3 +476,14 @@ def test_amounts_typed_on_the_refund_form_round_trip_in_minor_units(minor, curre
     minor units come back, in currencies with 0, 2 and 3 decimals."""
     from portal.money import from_decimal, to_decimal
     assert from_decimal(str(to_decimal(minor, currency)), currency) == minor
+
+
+@pytest.mark.parametrize("number, exp, cvc, field", [
+    ("424242424242424²", "12/40", "123", "number"),   # passes str.isdigit(), not int()
+    ("4242424242424242", "١٢/٤٠", "123", "exp"),      # Arabic-Indic digits
+    ("4242424242424242", "12/40", "١٢٣", "cvc"),
+])
+def test_a_card_with_non_ascii_digits_is_a_message_not_a_crash(number, exp, cvc, field):
+    with pytest.raises(card.CardError) as refused:
+        card.tokenize(number, exp, cvc)
+    assert refused.value.field == field

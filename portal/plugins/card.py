@@ -80,12 +80,14 @@ def tokenize(number: str, exp: str, cvc: str, *, today: date | None = None) -> s
     browser would: raises :class:`CardError` for a mistyped number, a past expiry
     (``MM/YY``) or a CVC of the wrong length. The token carries no card number."""
     digits = re.sub(r"[\s-]", "", number or "")
-    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_ok(digits):
+    # ASCII digits only: "²" passes str.isdigit() and would crash the Luhn check.
+    if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19 \
+            or not luhn_ok(digits):
         raise CardError("number", "Your card number is incorrect.")
     brand = brand_of(digits)
     if not brand:
         raise CardError("number", "This card's brand is not accepted.")
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", exp or "")
+    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", exp or "", re.ASCII)
     if not match or not 1 <= int(match.group(1)) <= 12:
         raise CardError("exp", "Your card's expiry date is incomplete (MM/YY).")
     month, year = int(match.group(1)), int(match.group(2))
@@ -93,7 +95,8 @@ def tokenize(number: str, exp: str, cvc: str, *, today: date | None = None) -> s
     today = today or date.today()
     if (year, month) < (today.year, today.month):
         raise CardError("exp", "Your card has expired.")
-    if not re.fullmatch(r"\d{4}" if brand == "American Express" else r"\d{3}", cvc or ""):
+    if not re.fullmatch(r"\d{4}" if brand == "American Express" else r"\d{3}", cvc or "",
+                        re.ASCII):
         raise CardError("cvc", "Your card's security code is incorrect.")
     behaviour = BEHAVIOUR.get(digits, "a")
     return (f"tok_{SHORT_BRAND[brand]}_{digits[-4:]}_{behaviour}_{year:04d}{month:02d}_"
