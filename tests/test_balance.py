@@ -231,3 +231,94 @@ def test_an_approved_modification_that_raises_the_total_waits_for_the_payment(
     assert change is not None and change.request_id == asked.id
     pay(order, buyer)
     assert fresh(order).total == 7800
+
+
+# -- the pages: plain forms, no JavaScript needed --------------------------------------
+
+def _post_lines(client, order, quantity):
+    line = fulfilment.lines_of(order)[0]
+    return client.post(f"/seller/orders/{order.number}/lines",
+                       data={"version": fresh(order).version,
+                             f"variant-{line.id}": line.variant_id,
+                             f"qty-{line.id}": quantity})
+
+
+@pytest.fixture
+def pages(app, client, auth, order, shop, seller):
+    from portal.testing import enable
+    enable(shop, "card")
+    seller_client = app.test_client()
+    seller_client.post("/login", data={"email": seller.email, "password": "password-123"})
+    auth.login()
+    return client, seller_client
+
+
+def test_the_seller_raises_the_total_and_the_buyer_sees_a_balance_due(pages, order):
+    buyer_client, seller_client = pages
+    response = _post_lines(seller_client, order, 3)
+    assert response.status_code == 303
+    page = seller_client.get(response.location, follow_redirects=True).get_data(as_text=True)
+    assert "waits for them to pay the balance of $78.00" in page
+    assert "Waiting for the buyer&#39;s payment: $78.00" in page or "Waiting for the buyer's payment: $78.00" in page and "Cancel the change" in page
+    mine = buyer_client.get(f"/orders/{order.number}").get_data(as_text=True)
+    assert "Balance due: $78.00" in mine and f"/orders/{order.number}/balance" in mine
+    pay_page = buyer_client.get(f"/orders/{order.number}/balance").get_data(as_text=True)
+    assert "Linen shirt (M, White) × 1 → Linen shirt (M, White) × 3" in pay_page.replace(
+        "&amp;", "&") or "× 3" in pay_page
+    assert "Pay $78.00" in pay_page and 'name="form_token"' in pay_page
+
+
+def _pay_form(client, order, number):
+    page = client.get(f"/orders/{order.number}/balance").get_data(as_text=True)
+    token = page.split('name="form_token" value="')[1].split('"')[0]
+    return client.post(f"/orders/{order.number}/balance",
+                       data={"form_token": token, "method": "card:card", "card_number": number,
+                             "card_exp": "12/40", "card_cvc": "123"})
+
+
+def test_the_buyer_pays_on_the_page_after_a_decline(pages, order):
+    buyer_client, seller_client = pages
+    _post_lines(seller_client, order, 3)
+    declined = _pay_form(buyer_client, order, DECLINED)
+    assert declined.status_code == 422
+    assert "Your payment was declined: Your card was declined." in declined.get_data(as_text=True)
+    mistyped = _pay_form(buyer_client, order, "4242 4242 4242 4241")
+    assert mistyped.status_code == 422 and "incorrect" in mistyped.get_data(as_text=True)
+    paid = _pay_form(buyer_client, order, NUMBER)
+    assert paid.status_code == 303
+    page = buyer_client.get(paid.location).get_data(as_text=True)
+    assert "Paid $78.00: the shop&#39;s change is made" in page
+    assert f'href="/orders/{order.number}/balance"' not in page
+    assert fresh(order).total == 11700
+    again = buyer_client.get(f"/orders/{order.number}/balance")
+    assert again.status_code == 303  # nothing more to pay
+
+
+def test_the_buyer_declines_and_the_seller_cancels(pages, order, seller):
+    buyer_client, seller_client = pages
+    _post_lines(seller_client, order, 2)
+    assert buyer_client.post(f"/orders/{order.number}/balance/decline").status_code == 303
+    assert fresh(order).balance_due == 0 and fresh(order).total == 3900
+    _post_lines(seller_client, order, 2)
+    stale = seller_client.post(f"/seller/orders/{order.number}/change/cancel",
+                               data={"version": 1})
+    assert stale.status_code == 409 and fresh(order).balance_due == 3900
+    done = seller_client.post(f"/seller/orders/{order.number}/change/cancel",
+                              data={"version": fresh(order).version})
+    assert done.status_code == 303 and fresh(order).balance_due == 0
+
+
+def test_no_one_else_sees_or_pays_the_balance(app, pages, order, buyer2, shop2, seller2):
+    _, seller_client = pages
+    _post_lines(seller_client, order, 2)
+    other = app.test_client()
+    other.post("/login", data={"email": buyer2.email, "password": "password-123"})
+    assert other.get(f"/orders/{order.number}/balance").status_code == 404
+    assert other.post(f"/orders/{order.number}/balance",
+                      data={"method": "card:card"}).status_code == 404
+    assert other.post(f"/orders/{order.number}/balance/decline").status_code == 404
+    other_seller = app.test_client()
+    other_seller.post("/login", data={"email": seller2.email, "password": "password-123"})
+    assert other_seller.post(f"/seller/orders/{order.number}/change/cancel",
+                             data={"version": fresh(order).version}).status_code == 404
+    assert fresh(order).balance_due == 3900
