@@ -3,15 +3,19 @@ payment, then is made; money is taken only with the buyer, and given back when t
 change can no longer be made."""
 
 import uuid
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, strategies as st
 
 from portal import payments
+from portal.db import database
 from portal.models import Order, OrderEvent, PaymentTransaction, PendingChange, Variant
 from portal.orders import actions, balance, editing, fulfilment, ledger, requests
 from portal.orders.editing import Edited
 from portal.orders.errors import OrderRefused
 from portal.orders.ledger import Kind, State
+from portal.orders.lifecycle import lock
 from portal.plugins import card
 from tests.factories import make_order, make_variant
 
@@ -192,10 +196,8 @@ def test_the_buyer_may_decline_and_another_buyer_may_not_pay(order, buyer, buyer
 def test_a_paid_order_raised_is_captured_as_soon_as_the_balance_is_paid(buyer, shop, seller,
                                                                          shirt):
     order = make_order(buyer, shop, variants=(shirt,), products=(("Linen shirt", 3900, 1),))
-    import portal.orders.lifecycle as lifecycle
-    from portal.db import database
     with database.atomic():
-        ledger.request(lifecycle.lock(order.id), Kind.CAPTURE, 3900)
+        ledger.request(lock(order.id), Kind.CAPTURE, 3900)
     payments.settle(order.id)
     raise_to(order, seller, 2)
     assert fresh(order).balance_due == 3900
@@ -322,3 +324,41 @@ def test_no_one_else_sees_or_pays_the_balance(app, pages, order, buyer2, shop2, 
     assert other_seller.post(f"/seller/orders/{order.number}/change/cancel",
                              data={"version": fresh(order).version}).status_code == 404
     assert fresh(order).balance_due == 3900
+
+
+# -- the arithmetic across several authorisations (property-based) ---------------------
+
+
+def _rows(auths, captured):
+    rows, next_id = [], 1
+    for amount, taken in zip(auths, captured):
+        auth = SimpleNamespace(id=next_id, kind="authorise", state="succeeded", amount=amount,
+                               authorisation_id=None)
+        rows.append(auth)
+        next_id += 1
+        if taken:
+            rows.append(SimpleNamespace(id=next_id, kind="capture", state="succeeded",
+                                        amount=min(taken, amount), authorisation_id=auth.id))
+            next_id += 1
+    return rows
+
+
+@given(st.lists(st.integers(1, 10**7), min_size=1, max_size=4), st.data())
+def test_shares_add_up_and_never_exceed_any_authorisation(auths, data):
+    captured = [data.draw(st.integers(0, a)) for a in auths]
+    rows = _rows(auths, captured)
+    parts = ledger.per_authorisation(rows)
+    sums = ledger.totals(rows)
+    assert sums.authorised == sum(auths) and sums.captured == sum(captured)
+    for kind, room in ((Kind.CAPTURE, "capturable"), (Kind.REFUND, "refundable")):
+        limit = getattr(sums, room)
+        if not limit:
+            continue
+        amount = data.draw(st.integers(1, limit))
+        shares = ledger._shares(kind, amount, parts)
+        assert sum(share for _, share in shares) == amount
+        own = {auth.id: getattr(t, room) for auth, t in parts}
+        assert all(0 < share <= own[auth.id] for auth, share in shares)
+        if kind == Kind.REFUND:  # the newest payment is given back first
+            ids = [auth.id for auth, _ in shares]
+            assert ids == sorted(ids, reverse=True)
