@@ -33,6 +33,7 @@ class Applied:
     description: str
     amount: int  # off the lines
     shipping_off: int = 0  # off the shipping (free shipping)
+    typed: str | None = None  # the code as the buyer typed it; None: applied by the shop
 
 
 @dataclass
@@ -54,8 +55,8 @@ class Evaluation:
     def plan(self) -> records.Plan | None:
         if not self.applied:
             return None
-        return records.Plan(tuple(records.Taking(a.coupon.id, a.amount + a.shipping_off)
-                                  for a in self.applied),
+        return records.Plan(tuple(records.Taking(a.coupon.id, a.amount + a.shipping_off,
+                                                 a.coupon.code) for a in self.applied),
                             dict(self.lines), dict(self.line_discounts))
 
 
@@ -152,7 +153,7 @@ def evaluate(shop, buyer: User, cart_view, *, shipping: int, codes=(),
         spreads.append((amount, indexes))
         shipping_left -= off
         result.applied.append(Applied(coupon, found.description[:120] or coupon.name,
-                                      amount, off))
+                                      amount, off, typed_code))
     shares = allocation.spread(spreads, totals)
     result.line_discounts = {line.variant_id: shares[i]
                              for i, line in enumerate(cart_view.lines) if shares[i]}

@@ -155,6 +155,7 @@ class Taking:
 
     coupon_id: int
     amount: int  # the discount it gives (free shipping: the shipping it waives)
+    code: str = ""  # for the timeline: "coupon SUMMER-15"
 
 
 def take(takings: list[Taking], *, order: Order, buyer: User, subtotal: int,
@@ -232,6 +233,32 @@ def offered_to(buyer_id: int, order_id: int) -> list[Coupon]:
     """The one-off coupons a shop offered this buyer for this order."""
     return list(Coupon.select().where((Coupon.offered_for == order_id)
                                       & (Coupon.buyer == buyer_id)).order_by(Coupon.id))
+
+
+def usable(coupon: Coupon, now: datetime | None = None) -> bool:
+    """Whether the coupon can still be used by someone (active, in its window, not used up)."""
+    now = now or utcnow()
+    return (coupon.status == "active" and (coupon.ends_at is None or now < coupon.ends_at)
+            and (coupon.usage_limit is None or coupon.uses < coupon.usage_limit))
+
+
+def of_order(order: Order) -> tuple[list[tuple[CouponUse, Coupon]], list[tuple[Coupon, bool]]]:
+    """For an order's page, in one query: the coupons used on it (with their uses) and the
+    one-off coupons its shop offered its buyer for it (each with whether it is usable)."""
+    rows = (Coupon.select(Coupon, CouponUse)
+            .join(CouponUse, JOIN.LEFT_OUTER,
+                  on=(CouponUse.coupon == Coupon.id) & (CouponUse.order == order.id))
+            .where(CouponUse.id.is_null(False)
+                   | ((Coupon.offered_for == order.id) & (Coupon.buyer == order.buyer_id)))
+            .order_by(Coupon.id).limit(50))
+    used, offered = [], []
+    for row in rows:
+        use = getattr(row, "couponuse", None)
+        if use is not None and use.id is not None:
+            used.append((use, row))
+        if row.offered_for_id == order.id and row.buyer_id == order.buyer_id:
+            offered.append((row, usable(row)))
+    return used, offered
 
 
 @dataclass(frozen=True)

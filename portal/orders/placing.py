@@ -201,6 +201,9 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
         idempotency_key=auth_key(checkout_token), state="pending", display=payment.display[:80],
         next_attempt_at=now)
     how = f" · shipping: {shipping_label}" if shipping_label else ""
+    if coupons is not None and coupons.takings:
+        how += " · coupon " + ", ".join(
+            f"{t.code} (−{format_money(t.amount, shop.currency)})" for t in coupons.takings)
     record(order, "placed", f"Order placed: {format_money(total, shop.currency)}{how}",
            actor=buyer, actor_role="buyer", at=now)
     CartLine.delete().where(CartLine.id.in_([r.id for r in rows])).execute()
