@@ -110,6 +110,8 @@ def set_status(shop, coupon_id: int, status: str) -> bool:
 
 
 def of_shop(shop_id: int, coupon_id: int) -> Coupon | None:
+    if not 0 < coupon_id < 2**63:  # beyond any id (and any database integer)
+        return None
     return Coupon.get_or_none((Coupon.id == coupon_id) & (Coupon.shop == shop_id))
 
 

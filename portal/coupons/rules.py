@@ -31,6 +31,9 @@ REASONS = {
 }
 
 STATUSES = ("active", "paused", "ended")
+# What a seller may do with a coupon in each status: (the status it moves to, the button).
+NEXT = {"active": (("paused", "Pause"), ("ended", "End")),
+        "paused": (("active", "Resume"), ("ended", "End")), "ended": ()}
 
 
 class CouponRefused(Exception):
