@@ -121,3 +121,17 @@ def test_another_shops_order_gets_no_coupon(client, auth, shop, shop2, buyer):
     response = client.post(f"/seller/orders/{theirs.number}/coupon",
                            data={"kind": "percentage", "value": "10"})
     assert response.status_code == 404 and Coupon.select().count() == 0
+
+
+def test_the_demo_seller_has_a_15_percent_coupon_for_3_uses_and_a_bundle_offer(app):
+    from portal.demo import seed
+    from portal.demo.coupons import SUMMER
+    from portal.models import Shop, User, utcnow
+    with app.app_context():
+        seed(20, with_requests=False, in_background=False)
+    shop = Shop.get(Shop.owner == User.get(User.email == "seller@example.com").id)
+    summer = records.find(shop.id, SUMMER)
+    assert (summer.usage_limit, records.settings_of(summer)["percent"]) == (3, 15)
+    assert summer.starts_at < utcnow() < summer.ends_at
+    bundle = Coupon.get((Coupon.shop == shop.id) & (Coupon.kind == "bundle"))
+    assert bundle.automatic
