@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from portal import payments, shipping
-from portal.models import Order, PaymentTransaction, User
+from portal import cart, payments, shipping
+from portal.coupons import discounts
+from portal.models import Order, PaymentTransaction, Shop, User
 from portal.orders import placing
 from portal.orders.ledger import State
 
@@ -76,13 +77,26 @@ class Outcome:
 def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: dict,
                   shipping_total: int, payment: placing.PaymentChoice, card_token: str = "",
                   expected_total: int | None = None, discount_total: int = 0,
-                  shipping_label: str = "") -> Outcome:
+                  shipping_label: str = "", coupon_codes=()) -> Outcome:
     """Place the order and authorise its payment. Raises ``CheckoutRefused`` (nothing
-    written); a declined payment is an :class:`Outcome` with ``declined`` set."""
+    written); a declined payment is an :class:`Outcome` with ``declined`` set.
+
+    The coupons (the typed ``coupon_codes`` and the shop's automatic ones) are worked
+    out again on the cart as it is now, as the review did: what the buyer reviewed is
+    what the order gets, or ``expected_total`` refuses it."""
+    plan = None
+    mine = next((c for c in cart.carts_of(buyer.id) if c.shop_id == shop_id), None)
+    if mine is not None:
+        shop = Shop.get_by_id(shop_id)
+        worked = discounts.evaluate(shop, buyer, mine, shipping=shipping_total,
+                                    codes=coupon_codes)
+        plan = worked.plan()
+        shipping_total -= worked.shipping_off
     placed = placing.place_order(buyer, shop_id, checkout_token=checkout_token,
                                  address=address, shipping_total=shipping_total,
                                  payment=payment, expected_total=expected_total,
-                                 discount_total=discount_total, shipping_label=shipping_label)
+                                 discount_total=discount_total, shipping_label=shipping_label,
+                                 coupons=plan)
     row = placed.authorisation
     if row is not None and row.state == State.PENDING:
         row = payments.run(row, token=card_token)  # a decline cancels the order there

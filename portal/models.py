@@ -184,6 +184,9 @@ class OrderLine(BaseModel):
     line_total = IntegerField()
     picked = BooleanField(default=False)  # ticked on the fulfilment checklist
     shipped_quantity = IntegerField(default=0)
+    # This line's share of the order's coupon discounts (portal.coupons.allocation), so a
+    # refund of the line gives back what the buyer paid for it: line_total - discount.
+    discount = IntegerField(default=0)
 
 
 class Shipment(BaseModel):
@@ -443,8 +446,57 @@ PendingChange.add_index(
     .where(PendingChange.state == "waiting"))
 
 
+class Coupon(BaseModel):
+    """A seller's promotion (``portal.coupons``): a kind brought by a coupon plugin, its
+    settings for that kind, and the rules every coupon keeps (window, minimum spend,
+    limits, combining). ``uses`` counts the placed orders that hold a use (a cancel gives
+    one back): the checkout takes a use with a conditional update of this counter."""
+
+    shop = ForeignKeyField(Shop, on_delete="CASCADE", index=False)  # the indexes below start with it
+    code = CharField(max_length=40)  # as the seller wrote it: "SUMMER-15"
+    code_key = CharField(max_length=40)  # confusables folded (portal.coupons.codes): unique per shop
+    name = CharField(max_length=120)  # what seller and buyer read: "Summer sale"
+    plugin = CharField(max_length=80)  # the plugin that brings the kind
+    kind = CharField(max_length=40)  # its CouponKind.code
+    settings = TextField(default="{}")  # JSON: the kind's own settings (percent, products, ...)
+    starts_at = DateTimeField(null=True)  # naive UTC; None: from now on
+    ends_at = DateTimeField(null=True)  # naive UTC, exclusive; None: no end
+    timezone = CharField(max_length=64, default="UTC")  # the zone the seller gave the times in
+    min_spend = IntegerField(default=0)  # minor units of the shop's currency
+    usage_limit = IntegerField(null=True)  # uses in all; None: no limit
+    per_buyer_limit = IntegerField(null=True)  # uses per buyer (account or mailbox); None: no limit
+    combines = BooleanField(default=False)  # may be used together with other discounts
+    automatic = BooleanField(default=False)  # applies without a code (bundle, loyalty)
+    buyer = ForeignKeyField(User, null=True, on_delete="CASCADE")  # a one-off for this buyer only
+    offered_for = ForeignKeyField(Order, null=True, on_delete="SET NULL")  # the order it makes up for
+    status = CharField(max_length=10, default="active")  # active, paused, ended
+    uses = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("shop", "code_key"), True), (("shop", "status", "id"), False))
+
+
+class CouponUse(BaseModel):
+    """One coupon on one placed order: written in the placing transaction, released (not
+    deleted: the history stays) when the order is cancelled; a return keeps it."""
+
+    coupon = ForeignKeyField(Coupon, on_delete="CASCADE", index=False)  # the indexes below start with it
+    order = ForeignKeyField(Order, on_delete="CASCADE", index=True)
+    buyer = ForeignKeyField(User, on_delete="CASCADE", index=False)
+    email_key = CharField(max_length=254)  # the buyer's mailbox (portal.coupons.emails)
+    amount = IntegerField()  # the discount it gave, minor units (free shipping: the shipping)
+    created_at = DateTimeField(default=utcnow)
+    released_at = DateTimeField(null=True)  # the order was cancelled: the use counts no more
+
+    class Meta:
+        indexes = ((("coupon", "order"), True), (("coupon", "buyer"), False),
+                   (("coupon", "email_key"), False))
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
               WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine,
-              PaymentTransaction, PendingChange]
+              PaymentTransaction, PendingChange, Coupon, CouponUse]
 

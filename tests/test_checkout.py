@@ -119,11 +119,46 @@ def test_payment_methods_show_their_fee_and_a_card_error_is_beside_the_field(cli
     assert form["expected_total"] == str(7800 + checkout.FLAT_RATE + 250)
 
 
-def test_a_coupon_code_is_refused_with_a_reason(client, filled):
+def test_an_unknown_coupon_code_is_refused_with_a_reason(client, filled):
     to_review(client, filled)
-    page = client.post(url(filled, "coupon"), data={"code": "SAVE10"}).get_data(as_text=True)
-    assert "Coupons come soon: this code can&#39;t be used yet" in page or \
-        "Coupons come soon: this code can't be used yet" in page
+    response = client.post(url(filled, "coupon"), data={"code": "SAVE10"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="coupon-error"' in page
+    assert "There is no coupon SAVE10 in this shop: check the spelling." in page
+    assert client.post(url(filled, "coupon"), data={"code": ""}).status_code == 422
+
+
+def test_a_coupon_shows_per_line_on_the_review_and_the_order_gets_it(client, filled, shirt):
+    from portal.coupons import records
+    records.save(filled, records.Draft(name="Summer", plugin="coupons", kind="percentage",
+                                       code="SUMMER-15", settings={"percent": 15},
+                                       usage_limit=3))
+    to_review(client, filled)
+    response = client.post(url(filled, "coupon"), data={"code": "summer 15"})
+    assert response.status_code == 303
+    review = client.get(url(filled)).get_data(as_text=True)
+    assert "SUMMER-15" in review and "−$11.70" in review  # 15% of 2 × $39.00, on the line
+    assert re.search(r'id="review-discount">−\$11.70<', review)
+    form = place_form(review)
+    assert form["expected_total"] == str(7800 - 1170 + checkout.FLAT_RATE)
+    assert client.post(url(filled, "place"), data=form).status_code == 303
+    order = Order.get()
+    assert order.discount_total == 1170 and order.total == 7800 - 1170 + checkout.FLAT_RATE
+    page = client.get(f"/orders/{order.number}").get_data(as_text=True)
+    assert "SUMMER-15" in page
+
+
+def test_a_coupon_can_be_taken_off_again(client, filled):
+    from portal.coupons import records
+    records.save(filled, records.Draft(name="Ten", plugin="coupons", kind="percentage",
+                                       code="TENOFF", settings={"percent": 10}))
+    to_review(client, filled)
+    client.post(url(filled, "coupon"), data={"code": "TENOFF"})
+    assert "−$7.80" in client.get(url(filled)).get_data(as_text=True)
+    assert client.post(url(filled, "coupon"), data={"remove": "TENOFF"}).status_code == 303
+    review = client.get(url(filled)).get_data(as_text=True)
+    assert "−$7.80" not in review and place_form(review)["expected_total"] == \
+        str(7800 + checkout.FLAT_RATE)
 
 
 def test_a_buyer_checks_out_only_their_own_cart(client, auth, filled, buyer2, shop):

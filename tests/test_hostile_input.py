@@ -35,6 +35,10 @@ def world(app, buyer, shop, shop2):
     other = make_order(make_user("x@example.com"), shop2)
     tote = make_variant(shop2, "Canvas tote", stock=500)
     cart.add(buyer, tote.id, 1)  # a cart line to change, with the shop's products to see
+    from portal.coupons import records
+    coupon = records.save(shop, records.Draft(name="Bundle", plugin="coupons", kind="bundle",
+                                              settings={"products": [variant.product_id],
+                                                        "quantity": 2, "percent": 10}))
     app.config.update(LOGIN_RATE_LIMIT="100000 per minute",
                       REGISTER_RATE_LIMIT="100000 per minute")
     clients = {"anonymous": app.test_client()}
@@ -42,7 +46,7 @@ def world(app, buyer, shop, shop2):
         clients[who] = app.test_client()
         clients[who].post("/login", data={"email": email, "password": "password-123"})
     return dict(orders=orders, shipment=shipment, request=request, other=other,
-                clients=clients, app=app, variant=variant, line=CartLine.get())
+                clients=clients, app=app, variant=variant, line=CartLine.get(), coupon=coupon)
 
 
 def _get(world, who, url, **kwargs):
@@ -181,6 +185,8 @@ ROUTES = {
     "shop.cart_page": "buyer", "shop.update_line": "buyer", "shop.remove_line": "buyer",
     "checkout.page": "buyer", "checkout.address": "buyer", "checkout.shipping": "buyer",
     "checkout.payment": "buyer", "checkout.coupon": "buyer", "checkout.place": "buyer",
+    "seller.coupons": "seller", "seller.new_coupon": "seller", "seller.edit_coupon": "seller",
+    "seller.coupon_status": "seller", "seller.offer_coupon": "seller",
 }
 NOT_FUZZED = {"static"}
 
@@ -217,7 +223,9 @@ def _pages(world) -> list[tuple[str, str]]:
              ("seller", f"/seller/shipments/{world['shipment'].id}/events"), ("seller", "/seller/"),
              ("anonymous", "/"), ("buyer", "/cart"), ("anonymous", "/shops/northwind-threads"),
              ("buyer", f"/shops/northwind-threads/products/{world['variant'].product_id}"),
-             ("buyer", "/checkout/northwind-threads")]
+             ("buyer", "/checkout/northwind-threads"), ("seller", "/seller/coupons"),
+             ("seller", "/seller/coupons/new?kind=coupons:bundle"),
+             ("seller", f"/seller/coupons/{world['coupon'].id}")]
     for order in world["orders"].values():
         pages += [("buyer", f"/orders/{order.number}"), ("seller", f"/seller/orders/{order.number}")]
     return pages
@@ -248,6 +256,7 @@ def _url_values(world, draw):
         "slug": draw(st.one_of(st.just("northwind-threads"), VALUES.filter(lambda v: "/" not in v))),
         "product_id": draw(st.one_of(st.just(world["variant"].product_id), st.integers(0, 2**70))),
         "line_id": draw(st.one_of(st.just(world["line"].id), st.integers(0, 2**70))),
+        "coupon_id": draw(st.one_of(st.just(world["coupon"].id), st.integers(0, 2**70))),
     }
 
 

@@ -21,6 +21,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal.demo.bulk import bulk_load, insert_rows, reset_sequences
+from portal.demo.coupons import make_coupons
 from portal.db import database, drop_schema, upgrade_schema
 from portal.demo.orders import COLUMNS, ORDER_TABLES, OrderMaker
 from portal.demo.people import DEMO_LOGINS, make_people
@@ -42,7 +43,9 @@ def seed(n_orders: int, *, seed_value: int = 2026, now: datetime | None = None,
     rng, now = random.Random(seed_value), now or utcnow()
     with database.atomic():
         people = make_people(n_orders, now)
-        maker = OrderMaker(rng, now, people, make_shops(people.seller_ids, rng))
+        shops = make_shops(people.seller_ids, rng)
+        make_coupons(shops[0].shop_id, now)  # the demo seller's shop
+        maker = OrderMaker(rng, now, people, shops)
     if in_background is None:
         in_background = n_orders >= IN_BACKGROUND_FROM
     spans = [(start, min(n_orders, start + CHUNK)) for start in range(0, n_orders, CHUNK)]

@@ -312,7 +312,12 @@ def payment_void(method_code, reference, amount, currency, idempotency_key, sett
 def coupon_kinds():
     """The kinds of discount the plugin brings (percentage, fixed, bundle, ...).
 
-    Called when a seller creates a coupon.
+    Called when a seller creates or edits a coupon on ``/seller/coupons`` (the
+    built-in kinds in every shop, a plugin's kinds once the shop turned it on).
+    A kind's ``settings_form`` (a WTForms ``Form``) is shown under the rules every
+    coupon has (dates, minimum spend, limits, combining, who may use it) and what it
+    validates is the coupon's ``settings``; a field named ``products`` that is a
+    ``SelectMultipleField`` gets the shop's products as choices.
 
     :returns: a list of :class:`portal.hooks.hooktypes.CouponKind`.
     """
@@ -322,15 +327,23 @@ def coupon_kinds():
 def coupon_discounts(cart, coupons, settings):
     """Work out the discounts the buyer's coupons give on a cart.
 
-    Called whenever the cart's totals are drawn, and once more when the order
-    is placed.
+    Called whenever the checkout's review is drawn, and once more just before the
+    order is placed, for the plugin that brings the coupon's kind; the portal asks
+    about one coupon at a time (a list of one), so that a refusal is that coupon's.
+    The portal has checked its own rules first (dates in the shop's time zone,
+    minimum spend, usage limits, who may use it, combining) and caps each discount
+    at what is left of its lines, spreading it over them to the minor unit.
+    Raise :class:`portal.hooks.hooktypes.PluginRefusal` to refuse a coupon with a
+    reason the buyer reads ("It rewards buyers with 3 delivered orders"); a coupon
+    that takes nothing off is "does not apply to anything in your cart".
 
     :param cart: a :class:`portal.hooks.hooktypes.Cart`.
     :param coupons: the :class:`portal.hooks.hooktypes.Coupon` codes the buyer entered
         that are valid now (dates and usage limits already checked).
     :param settings: the plugin's settings for the shop.
     :returns: a list of :class:`portal.hooks.hooktypes.Discount` for the coupons of
-        kinds this plugin brings (empty for others).
+        kinds this plugin brings (empty for others); a discount with ``variant_ids``
+        applies to those lines only.
     """
 
 

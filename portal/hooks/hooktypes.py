@@ -221,6 +221,8 @@ class CouponKind:
 
     code: str  # your code of the kind: coupons of it are handed to you
     name: str  # what the seller reads: "10% off"
+    description: str = ""  # one sentence for the seller choosing a kind (added later)
+    settings_form: type | None = None  # a WTForms Form of the coupon's own settings (added later)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,7 @@ class Cart:
     currency: str  # ISO 4217 code of every amount
     lines: tuple[CartLine, ...]  # the lines
     shipping: int = 0  # the shipping price, minor units
+    delivered_orders: int = 0  # the buyer's orders at this shop that were delivered (added later)
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,7 @@ class Discount:
     currency: str  # ISO 4217 code of amount
     description: str  # what the buyer reads: "10% off"
     free_shipping: bool = False  # the coupon also makes shipping free
+    variant_ids: tuple[int, ...] = ()  # the lines it applies to (spread over them); () all (added later)
 
 
 # -- order events ------------------------------------------------------------------

@@ -26,6 +26,13 @@ cart, so the buyer can retry with another card. Why this way round:
   with that key, which a gateway answers once; authorising *before* placing would
   leave an authorisation with no order when the stock ran out in between.
 
+Coupons: the checkout works out what they take off (``portal.coupons.discounts``)
+and hands the :class:`~portal.coupons.records.Plan` here; the plan is refused
+(``checkout.price_changed``) unless it was worked out on the lines placed now, its
+uses are taken in this transaction (``records.take``: the limits checked again,
+``checkout.coupon`` when one no longer holds) and each line keeps its share of the
+discount (``order_line.discount``).
+
 Concurrency: the buyer's cart row is locked first (so posts of the same checkout
 queue up and the later ones find the order the first one made), then the
 variants in id order (no deadlock between two carts sharing variants).
@@ -35,6 +42,8 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
+from portal.coupons import records as coupon_records
+from portal.coupons.rules import CouponRefused
 from portal.db import database
 from portal.models import Cart, CartLine, Order, OrderLine, PaymentTransaction, Product, \
     Shop, User, Variant, utcnow
@@ -91,12 +100,14 @@ def _existing(checkout_token: str, buyer_id: int) -> Placed | None:
 
 def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict,
                 shipping_total: int, payment: PaymentChoice, expected_total: int | None = None,
-                discount_total: int = 0, shipping_label: str = "") -> Placed:
+                discount_total: int = 0, shipping_label: str = "",
+                coupons: coupon_records.Plan | None = None) -> Placed:
     """Place the buyer's cart in shop ``shop_id`` as an order awaiting payment.
 
     ``address`` holds :data:`ADDRESS_FIELDS` (checked by the caller); money is minor
     units; ``expected_total`` is the total the buyer reviewed (refused when today's
-    prices make another). The same ``checkout_token`` again returns the order it
+    prices make another); ``coupons`` replaces ``discount_total`` with the plan's
+    discount. The same ``checkout_token`` again returns the order it
     placed (``created`` False). Raises :class:`CheckoutRefused`.
     """
     if not checkout_token or len(checkout_token) > 64:
@@ -107,7 +118,7 @@ def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict
     try:
         with database.atomic():
             return _place(buyer, shop_id, checkout_token, address, shipping_total, payment,
-                          expected_total, discount_total, shipping_label)
+                          expected_total, discount_total, shipping_label, coupons)
     except IntegrityError:  # the same token, placed at the same moment by another post
         done = _existing(checkout_token, buyer.id)
         if done:
@@ -116,7 +127,7 @@ def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict
 
 
 def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, expected_total,
-           discount_total, shipping_label) -> Placed:
+           discount_total, shipping_label, coupons=None) -> Placed:
     now = utcnow()
     # The cart's row first: the same buyer's posts queue here (SQLite: the write lock).
     locked = (Cart.update(updated_at=now)
@@ -135,6 +146,11 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
         raise CheckoutRefused("checkout.empty", "Your cart in this shop is empty.")
     shop = Shop.get_by_id(shop_id)
     subtotal = sum(r.variant.price * r.quantity for r in rows)
+    if coupons is not None:
+        if coupons.lines != {r.variant.id: (r.quantity, r.variant.price) for r in rows}:
+            raise CheckoutRefused("checkout.price_changed", "Your cart changed since you "
+                                  "reviewed your order. Check it and place it again.")
+        discount_total = coupons.discount
     fee = max(payment.fee, 0)
     total = totals(subtotal, discount_total, max(shipping_total, 0), fee)
     if expected_total is not None and expected_total != total:
@@ -155,7 +171,9 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
     lines = [OrderLine(product_name=r.variant.product.name, sku=r.variant.sku,
                        size=r.variant.size, colour=r.variant.colour, unit_price=r.variant.price,
                        quantity=r.quantity, line_total=r.variant.price * r.quantity,
-                       variant=r.variant.id) for r in rows]
+                       variant=r.variant.id,
+                       discount=coupons.line_discounts.get(r.variant.id, 0) if coupons else 0)
+             for r in rows]
     order = Order.create(
         number=new_order_number(), shop=shop_id, buyer=buyer.id, status=Status.PENDING.value,
         payment_status=PaymentStatus.AWAITING.value, payment_method=payment.display[:80],
@@ -171,12 +189,21 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
     for line in lines:
         line.order = order.id
     OrderLine.bulk_create(lines)
+    if coupons is not None:
+        try:
+            coupon_records.take(list(coupons.takings), order=order, buyer=buyer,
+                                subtotal=subtotal, now=now)
+        except CouponRefused as refused:
+            raise CheckoutRefused("checkout.coupon", refused.message) from None
     auth = PaymentTransaction.create(
         order=order.id, kind="authorise", amount=total, currency=shop.currency,
         method_code=payment.method_code, plugin=payment.plugin,
         idempotency_key=auth_key(checkout_token), state="pending", display=payment.display[:80],
         next_attempt_at=now)
     how = f" · shipping: {shipping_label}" if shipping_label else ""
+    if coupons is not None and coupons.takings:
+        how += " · coupon " + ", ".join(
+            f"{t.code} (−{format_money(t.amount, shop.currency)})" for t in coupons.takings)
     record(order, "placed", f"Order placed: {format_money(total, shop.currency)}{how}",
            actor=buyer, actor_role="buyer", at=now)
     CartLine.delete().where(CartLine.id.in_([r.id for r in rows])).execute()

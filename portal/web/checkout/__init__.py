@@ -16,6 +16,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 
 from portal import cart, checkout, payments
+from portal.coupons import discounts
+from portal.coupons.records import MAX_COUPONS_PER_ORDER
 from portal.addresses import FIELDS, check_address, country_choices
 from portal.models import Address, Order, Shop
 from portal.orders.lifecycle import Status
@@ -27,7 +29,6 @@ from portal.web.shop import recount_cart
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
 STEPS = ("address", "shipping", "payment", "review")
-COUPONS_SOON = "Coupons come soon: this code can't be used yet."
 _STATE = "checkout"
 
 
@@ -109,8 +110,12 @@ def _render(shop, mine, state, *, step=None, errors=None, form=None, status=200)
             _save(shop.id, state)
         shipping = state["shipping"]["amount"]
         fee = state["payment"]["fee"]
-        context["money"] = dict(subtotal=mine.subtotal, discount=0, shipping=shipping, fee=fee,
-                                total=totals(mine.subtotal, 0, shipping, fee))
+        worked = _coupons(shop, mine, state)
+        shipping -= worked.shipping_off
+        context["coupons"] = worked
+        context["money"] = dict(subtotal=mine.subtotal, discount=worked.discount,
+                                shipping=shipping, fee=fee,
+                                total=totals(mine.subtotal, worked.discount, shipping, fee))
     return render_template("checkout/checkout.html", **context), status
 
 
@@ -202,13 +207,42 @@ def payment(slug: str):
     return _to_page(shop)
 
 
+def _coupons(shop, mine, state, codes=None):
+    """The buyer's coupons and the shop's automatic ones on this cart, as the order gets them."""
+    shipping = (state.get("shipping") or {}).get("amount", 0)
+    return discounts.evaluate(shop, current_user, mine, shipping=shipping,
+                              codes=state.get("coupons", []) if codes is None else codes)
+
+
 @bp.post("/<slug>/coupon")
 @login_required
 def coupon(slug: str):
+    """Apply a code (it joins the buyer's codes when it applies, else says why), or
+    take one off (``remove``)."""
     shop, mine, state = _ready(slug)
+    codes = list(state.get("coupons", []))
+    removed = (request.form.get("remove") or "")[:40]
+    if removed:
+        state["coupons"] = [c for c in codes if c != removed]
+        _save(shop.id, state)
+        return _to_page(shop)
     code = (request.form.get("code") or "").strip()[:40]
-    error = COUPONS_SOON if code else "Type a coupon code first."
-    return _render(shop, mine, state, errors={"coupon": error}, form={"code": code}, status=422)
+    error = "" if code else "Type a coupon code first."
+    if code and code.upper() in (c.upper() for c in codes):
+        error = f"{code} is applied already."
+    elif code and len(codes) >= MAX_COUPONS_PER_ORDER:
+        error = f"Use at most {MAX_COUPONS_PER_ORDER} coupons on one order."
+    elif code:
+        worked = _coupons(shop, mine, state, codes + [code])
+        if code in worked.refused:
+            error = worked.refused[code].message
+    if error:
+        return _render(shop, mine, state, errors={"coupon": error}, form={"code": code},
+                       status=422)
+    state["coupons"] = codes + [code]
+    _save(shop.id, state)
+    flash(f"Coupon {code.upper()} applied.", "success")
+    return _to_page(shop)
 
 
 @bp.post("/<slug>/place")
@@ -236,7 +270,7 @@ def place(slug: str):
                                   chosen["name"]),
             card_token=chosen.get("card_token", ""),
             expected_total=-1 if expected is None else expected,
-            shipping_label=state["shipping"]["name"])
+            shipping_label=state["shipping"]["name"], coupon_codes=state.get("coupons", []))
     except CheckoutRefused as refused:
         state.pop("token", None)
         _save(shop.id, state)
