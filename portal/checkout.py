@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from portal import payments, shipping
+from portal.payments import redirects
 from portal.models import Order, PaymentTransaction, User
 from portal.orders import placing
 from portal.orders.ledger import State
@@ -67,6 +68,7 @@ class Outcome:
     order: Order
     authorisation: PaymentTransaction
     declined: str = ""  # why, when the payment was declined (the order is cancelled)
+    redirect_url: str = ""  # the payment waits for the buyer there (a wallet's page)
 
     @property
     def ok(self) -> bool:
@@ -78,7 +80,8 @@ def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: di
                   expected_total: int | None = None, discount_total: int = 0,
                   shipping_label: str = "") -> Outcome:
     """Place the order and authorise its payment. Raises ``CheckoutRefused`` (nothing
-    written); a declined payment is an :class:`Outcome` with ``declined`` set."""
+    written); a declined payment is an :class:`Outcome` with ``declined`` set, one that
+    waits for the buyer (a wallet) has ``redirect_url`` set."""
     placed = placing.place_order(buyer, shop_id, checkout_token=checkout_token,
                                  address=address, shipping_total=shipping_total,
                                  payment=payment, expected_total=expected_total,
@@ -89,4 +92,4 @@ def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: di
     order = Order.get_by_id(placed.order.id)
     if row is not None and row.state == State.FAILED:
         return Outcome(order, row, row.message or "The payment was declined.")
-    return Outcome(order, row)
+    return Outcome(order, row, redirect_url=redirects.waiting_url(row))
