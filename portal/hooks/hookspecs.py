@@ -265,12 +265,12 @@ def payment_authorise(method_code, amount, currency, token, idempotency_key, set
 def payment_page(method_code, payment, action, secret, settings):
     """Draw the page where the buyer answers a payment that waits for them.
 
-    For a redirect flow served inside the portal (the built-in wallet):
-    ``payment_authorise`` answered ``redirect_url=page_url``, and the buyer
-    opens that page. The portal checks that it is their own order's pending
-    payment and calls this hook to draw it (``action`` is ""), then again when
-    they press one of its buttons (a POST the portal checked for CSRF;
-    ``action`` is the button's). Answer ``PaymentPage(answer=...)`` to send the
+    Called for a redirect flow served inside the portal (the built-in
+    wallet): ``payment_authorise`` answered ``redirect_url=page_url``, and the
+    buyer opens that page. The portal checks that it is their own order's
+    pending payment and calls this hook to draw it (``action`` is ""), then
+    again when they press one of its buttons (a POST the portal checked for
+    CSRF; ``action`` is the button's). Answer ``PaymentPage(answer=...)`` to send the
     buyer back: the portal calls ``payment_authorise`` with ``token=answer``
     (sign it with ``secret`` and bind it to ``payment.idempotency_key``, so an
     answer for another payment, or a forged one, is refused there).
