@@ -389,3 +389,21 @@ def _waiting_row(shop, register_plugin, approve_late):
     row = payments.run(_pending_row(shop, "late", "late"))
     assert row.state == State.PENDING and redirects.waiting_url(row) == f"/payments/{row.id}/pay"
     return row
+
+
+def test_the_demo_shops_take_the_wallet_and_its_orders_move_money_through_it(app):
+    """The demo seeds Demo Wallet orders with the wallet's own references: a shipped one
+    is refunded by the wallet, and the demo buyer is offered the wallet at checkout."""
+    from portal.demo import seed
+    from portal.models import Shop, User
+    with app.app_context():
+        seed(60, with_requests=False, in_background=False)
+    paid = (Order.select().where((Order.payment_method == "Demo Wallet")
+                                 & (Order.payment_status == "paid")).first())
+    assert paid is not None
+    seller = User.get_by_id(paid.shop.owner_id)
+    refund = payments.refund(paid, 100, reason="a scratch", actor=seller)
+    assert refund.state == State.SUCCEEDED and refund.reference.startswith("wal_refund_")
+    shop = Shop.get(Shop.slug == "shop-1")
+    assert shop_plugins.for_shop(shop).secret("wallet")
+    assert "Demo Wallet" in [m.option.name for m in payments.methods(shop, "USD", 1000)]
