@@ -235,6 +235,15 @@ def test_a_double_click_on_approve_is_one_authorisation(app, client, filled):
     assert OrderEvent.select().where(OrderEvent.kind == "payment").count() == 1
 
 
+def test_the_order_page_leads_back_to_a_payment_left_waiting(client, filled):
+    place(client, filled)
+    row, order = the_authorisation(), Order.get()
+    page = client.get(f"/orders/{order.number}").get_data(as_text=True)
+    assert "Awaiting payment" in page and f'href="/payments/{row.id}/pay"' in page
+    client.get(answer(client, f"/payments/{row.id}/pay", "approve"))
+    assert "/pay" not in client.get(f"/orders/{order.number}").get_data(as_text=True)
+
+
 def test_a_reload_of_place_sends_the_buyer_back_to_the_wallet(client, filled):
     form = place_form(to_review(client, filled, WALLET))
     first = client.post(url(filled, "place"), data=form)

@@ -77,6 +77,16 @@ def waiting_url(row: PaymentTransaction | None) -> str:
     return row.message[len(_WAITING):]
 
 
+def waiting_of_order(order_id: int) -> str:
+    """Where the order's buyer answers its payment that waits for them ("" if none does)."""
+    row = (PaymentTransaction.select()
+           .where((PaymentTransaction.order == order_id)
+                  & (PaymentTransaction.kind == Kind.AUTHORISE.value)
+                  & (PaymentTransaction.state == State.PENDING.value))
+           .order_by(PaymentTransaction.id.desc()).first())
+    return waiting_url(row)
+
+
 def being_asked(row: PaymentTransaction, now: datetime, lease: timedelta) -> bool:
     """Whether someone is asking the plugin about this pending row right now (its lease
     is taken; a row that waits for its buyer is due much later)."""
