@@ -119,6 +119,8 @@ def test_cancel_at_the_wallet_goes_back_to_the_checkout_with_the_cart(client, fi
     assert response.headers["Location"] == f"/checkout/{filled.slug}?step=payment"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "You cancelled the payment at Demo Wallet." in page and "cart is as it was" in page
+    assert re.search(r'id="cart-badge" class="cart-badge"><span class="visually-hidden">\(</span>2<',
+                     page), "the cart badge counts the lines again"
     assert 'name="method"' in page  # the payment step, address and shipping kept
     assert fresh(row).state == State.FAILED and Order.get().status == "cancelled"
     assert CartLine.get().quantity == 2 and shirt.__class__.get_by_id(shirt.id).stock == 5

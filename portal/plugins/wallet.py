@@ -114,8 +114,8 @@ def payment_page(method_code, payment, action, secret, settings):
         return PaymentPage(name, answer=sign(secret, action, payment.idempotency_key,
                                              payment.amount, payment.currency))
     return PaymentPage(
-        name, text=f"Approve to pay {payment.shop_name} for order {payment.order_number} "
-                   f"from your {name} balance. Nothing is taken until the order ships.",
+        name, text=f"Approve to pay {payment.shop_name} from your {name} balance. Nothing "
+                   "is taken until the order ships.",
         buttons=(PageButton(APPROVE, "Approve", primary=True), PageButton(CANCEL, "Cancel")))
 
 

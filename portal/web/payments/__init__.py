@@ -25,6 +25,7 @@ from portal.models import Order, PaymentTransaction, Shop, utcnow
 from portal.orders.ledger import State
 from portal.orders.lifecycle import Status
 from portal.payments import redirects
+from portal.web.shop import recount_cart
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
 
@@ -88,6 +89,7 @@ def returned(row_id: int):
     order = Order.get_by_id(row.order_id)
     if row.state == State.FAILED:
         if order.status == Status.CANCELLED:  # the checkout's order: its cart is back
+            recount_cart(current_user.id)
             shop = Shop.get_by_id(order.shop_id)
             flash(f"Your payment was not completed: {row.message or 'declined.'} Your cart "
                   "is as it was: choose another way to pay.", "error")
