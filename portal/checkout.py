@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import phonenumbers
 
 from portal import payments, shipping
-from portal.payments import redirects
 from portal.models import Order, PaymentTransaction, User
 from portal.orders import placing
 from portal.orders.ledger import State
+from portal.payments import redirects
 
 
 # A shop whose carriers quote no rate ships at this flat rate (minor units of its currency):
