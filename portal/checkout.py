@@ -20,6 +20,7 @@ from portal.coupons import discounts
 from portal.models import Order, PaymentTransaction, Shop, User
 from portal.orders import placing
 from portal.orders.ledger import State
+from portal.payments import redirects
 
 
 # A shop whose carriers quote no rate ships at this flat rate (minor units of its currency):
@@ -68,6 +69,7 @@ class Outcome:
     order: Order
     authorisation: PaymentTransaction
     declined: str = ""  # why, when the payment was declined (the order is cancelled)
+    redirect_url: str = ""  # the payment waits for the buyer there (a wallet's page)
 
     @property
     def ok(self) -> bool:
@@ -79,7 +81,8 @@ def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: di
                   expected_total: int | None = None, discount_total: int = 0,
                   shipping_label: str = "", coupon_codes=()) -> Outcome:
     """Place the order and authorise its payment. Raises ``CheckoutRefused`` (nothing
-    written); a declined payment is an :class:`Outcome` with ``declined`` set.
+    written); a declined payment is an :class:`Outcome` with ``declined`` set, one that
+    waits for the buyer (a wallet) has ``redirect_url`` set.
 
     The coupons (the typed ``coupon_codes`` and the shop's automatic ones) are worked
     out again on the cart as it is now, as the review did: what the buyer reviewed is
@@ -103,4 +106,4 @@ def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: di
     order = Order.get_by_id(placed.order.id)
     if row is not None and row.state == State.FAILED:
         return Outcome(order, row, row.message or "The payment was declined.")
-    return Outcome(order, row)
+    return Outcome(order, row, redirect_url=redirects.waiting_url(row))

@@ -362,3 +362,25 @@ def test_shares_add_up_and_never_exceed_any_authorisation(auths, data):
         if kind == Kind.REFUND:  # the newest payment is given back first
             ids = [auth.id for auth, _ in shares]
             assert ids == sorted(ids, reverse=True)
+
+
+def test_the_balance_paid_with_the_wallet_comes_back_to_the_changed_order(pages, order, shop):
+    from portal.testing import enable
+    enable(shop, "wallet")
+    buyer_client, seller_client = pages
+    _post_lines(seller_client, order, 2)
+    page = buyer_client.get(f"/orders/{order.number}/balance").get_data(as_text=True)
+    token = page.split('name="form_token" value="')[1].split('"')[0]
+    to_wallet = buyer_client.post(f"/orders/{order.number}/balance",
+                                  data={"form_token": token, "method": "wallet:wallet"})
+    assert to_wallet.status_code == 303 and to_wallet.location.endswith("/pay")
+    assert fresh(order).total == 3900  # nothing changes before the buyer approves
+    back = buyer_client.post(to_wallet.location, data={"action": "approve"})
+    done = buyer_client.get(back.headers["Location"])
+    assert done.status_code == 303
+    page = buyer_client.get(done.location).get_data(as_text=True)
+    assert "change of your items is made" in page
+    assert (fresh(order).total, fresh(order).balance_due) == (7800, 0)
+    wallet_auth = [r for r in ledger.rows_of(order.id) if r.kind == Kind.AUTHORISE][-1]
+    assert (wallet_auth.plugin, wallet_auth.amount, wallet_auth.state) == \
+        ("wallet", 3900, State.SUCCEEDED)

@@ -574,3 +574,42 @@ def test_a_buyer_checks_out_with_the_demo_coupon_and_sees_the_discount(browser, 
     expect(page.locator("main")).to_contain_text("Coupon SUMMER-15")
     expect(page.locator("main")).to_contain_text(total)
     assert errors == []
+
+
+def test_a_buyer_checks_out_with_the_wallet_and_lands_on_the_authorised_order(browser,
+                                                                             live_server):
+    page = browser.new_page()  # the demo shops take the Demo Wallet too
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    log_in(page, live_server)
+    page.goto(f"{live_server}/shops/shop-1")
+    page.locator(".product-card a").first.click()
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_text(re.compile("^Added to your cart"))).to_be_visible()
+    page.goto(f"{live_server}/checkout/shop-1")
+    form = page.locator("form.address-form")
+    form.get_by_label("Full name").fill("Bea Buyer")
+    form.get_by_label("Address", exact=True).fill("1 Main St")
+    form.get_by_label("City").fill("Springfield")
+    form.get_by_label("State / region").fill("IL")
+    form.get_by_label("Postal code").fill("62701")
+    form.get_by_label("Country").select_option("US")
+    form.get_by_label("Phone (for the carrier)").fill("217 555 0100")
+    form.get_by_role("button", name="Use this address").click()
+    page.get_by_role("button", name="Ship this way").click()
+    page.locator("input[name=method][value='wallet:wallet']").check()
+    page.get_by_role("button", name="Pay this way").click()
+    total = page.locator("#review-total").text_content().strip()
+    page.get_by_role("button", name="Place order").click()
+    expect(page).to_have_url(re.compile(r"/payments/\d+/pay$"))
+    expect(page.get_by_role("heading", name="Demo Wallet")).to_be_visible()
+    expect(page.locator("#payment-amount")).to_have_text(total)
+    page.get_by_role("button", name="Approve").click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9A-Z]{5}-[0-9A-Z]{5}$"))
+    expect(page.locator("main")).to_contain_text("Your payment is authorised")
+    expect(page.locator("main")).to_contain_text("Pending")
+    expect(page.locator("main")).to_contain_text("Authorised")
+    expect(page.locator("main")).to_contain_text("Demo Wallet")
+    expect(page.locator("main")).to_contain_text(total)
+    assert errors == []

@@ -367,7 +367,7 @@ def test_the_worker_runs_the_demo_life_every_ten_minutes(app):
 
 def test_a_running_demo_s_new_orders_have_their_payment_on_the_record(app):
     """Orders the demo shop takes while it runs are authorised on the ledger like the
-    seeder's, through plugins that exist (no wallet until its plugin does)."""
+    seeder's, through plugins that exist (the wallet too)."""
     from portal.demo.orders import PAYMENT_PLUGINS, PAYMENTS
     from portal.hooks import pluginmanager
     from portal.models import PaymentTransaction, utcnow

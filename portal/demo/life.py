@@ -24,7 +24,7 @@ from peewee import SQL, Case, fn
 
 from portal import shipping
 from portal.db import database
-from portal.demo.orders import PAYMENT_PLUGINS, PAYMENTS, _payment_status
+from portal.demo.orders import PAYMENT_PLUGINS, PAYMENTS, _payment_status, reference_of
 from portal.models import (Address, Order, OrderLine, OrderRequest, PaymentTransaction,
                            PluginConfig, Product, Shop, User, Variant, utcnow)
 from portal.orders import fulfilment, holds, ledger
@@ -231,7 +231,9 @@ def _place(buyer, shop, now, chosen, address, method, fee, summary) -> Order:
     record(order, "placed", "Order placed", actor=buyer, actor_role="buyer", at=now)
     # Its payment on the record, authorised as the seeder's are (there is no checkout yet).
     code, plugin = PAYMENT_PLUGINS[method]
-    PaymentTransaction.insert_many(ledger.recorded_rows(
-        order.id, order.number, order.total, order.currency, now, display=method,
-        method_code=code, plugin=plugin)).execute()
+    rows = ledger.recorded_rows(order.id, order.number, order.total, order.currency, now,
+                                display=method, method_code=code, plugin=plugin)
+    for row in rows:  # its plugin's own references, so that it takes the capture later
+        row["reference"] = reference_of(plugin, row["kind"], order.number)
+    PaymentTransaction.insert_many(rows).execute()
     return order

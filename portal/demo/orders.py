@@ -22,10 +22,10 @@ STATUSES = list(Status)
 DEMO_FIRST = 2 * len(STATUSES)  # the demo buyers' first orders: one in every status each
 DEMO_HISTORY_EVERY = 1000  # then every 1000th order is buyer@example.com's: pages to page
 FIRST_AGE = {Status.PENDING: .3, Status.PROCESSED: 1.5, Status.SHIPPED: 4}  # else 30 days
-# The digital wallet joins when its plugin exists: an order naming a missing plugin
-# could never be captured or refunded.
+# Every method names a plugin that exists (an order naming a missing plugin could never
+# be captured or refunded); the demo shops turn each of them on (portal.demo.shops).
 PAYMENTS = [("Visa •••• 4242", 0), ("Mastercard •••• 4444", 0),
-            ("Cash on delivery", 150)]
+            ("Cash on delivery", 150), ("Demo Wallet", 0)]
 CANCEL_REASONS = ["Ordered by mistake", "Found a better price", "Out of stock",
                   "Delivery too slow"]
 TRACKING_STEPS = [("pre_transit", "Label created", "Portland, OR"),
@@ -87,9 +87,16 @@ def _status_for(age_days: float, roll: float) -> Status:
     return Status.DELIVERED if roll < .85 else Status.RETURNED if roll < .93 else Status.CANCELLED
 
 
-# Each payment method's code and plugin on the ledger (the wallet plugin is still to come).
+# Each payment method's code and plugin on the ledger.
 PAYMENT_PLUGINS = {"Visa •••• 4242": ("card", "card"), "Mastercard •••• 4444": ("card", "card"),
-                   "Digital wallet": ("wallet", "wallet"), "Cash on delivery": ("cod", "cod")}
+                   "Demo Wallet": ("wallet", "wallet"), "Cash on delivery": ("cod", "cod")}
+# How each plugin's references begin (the prefix its capture, refund and void accept).
+REFERENCE_PREFIX = {"card": "tg_", "cod": "cod_", "wallet": "wal_"}
+
+
+def reference_of(plugin: str, kind: str, number: str) -> str:
+    """A demo ledger row's reference, as the method's plugin makes them."""
+    return f"{REFERENCE_PREFIX[plugin]}{'auth' if kind == 'authorise' else kind}_{number}"
 
 
 def _ledger_kinds(status: Status, method: str) -> tuple[str, ...]:
@@ -132,6 +139,9 @@ ORDER_STATES = {(status, k): (status.value, method, fee, _payment_status(status,
 # Per payment method: the ledger columns that never vary (after the ones that do).
 LEDGER_CONSTANTS = {method: (code, plugin, method, "USD", "succeeded", "", "", 1, None)
                     for method, (code, plugin) in PAYMENT_PLUGINS.items()}
+# Per payment method: how its plugin's references begin.
+METHOD_PREFIX = {method: REFERENCE_PREFIX[plugin]
+                 for method, (_, plugin) in PAYMENT_PLUGINS.items()}
 # Per status and payment method: the ledger rows after the authorisation.
 LEDGER_KINDS = {(status, k): _ledger_kinds(status, method)
                 for status in Status for k, (method, _) in enumerate(PAYMENTS)}
@@ -237,15 +247,16 @@ class OrderMaker:
             + (picked, basket.item_count if shipped else 0))
         self._history(order_id, status, hour, rest, placed, buyer_id, shop.owner_id, eta, lines)
         # The money on the record: authorised through the method's plugin, then what
-        # the order's status implies (references as the test gateway makes them).
+        # the order's status implies (references as the method's plugin makes them).
         total, constants = basket.subtotal + basket.shipping + fee, LEDGER_CONSTANTS[method]
         payment_ids, ledger = self.ids[PaymentTransaction], rows[PaymentTransaction]
+        prefix = METHOD_PREFIX[method]
         ledger.append((next(payment_ids), order_id, "authorise", total, number + "-authorise",
-                       "tg_auth_" + number, placed, placed) + constants)
+                       prefix + "auth_" + number, placed, placed) + constants)
         for kind in LEDGER_KINDS[status, order_id % len(PAYMENTS)]:
             at = clock.text(hour + LEDGER_HOURS[kind], rest)
             ledger.append((next(payment_ids), order_id, kind, total, f"{number}-{kind}",
-                           f"tg_{kind}_{number}", at, at) + constants)
+                           f"{prefix}{kind}_{number}", at, at) + constants)
 
     def _history(self, order_id, status, hour, rest, placed, buyer_id, seller_id, eta,
                  lines) -> None:

@@ -4,6 +4,7 @@ import random
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from portal.hooks.shop_plugins import new_secret
 from portal.models import PluginConfig, Product, Shop, Variant
 
 SHOP_NAMES = ["Northwind Threads", "Harbour & Pine", "Lumen Home", "Kettle Kitchenware",
@@ -46,8 +47,11 @@ def make_shops(seller_ids: list[int], rng: random.Random) -> list[Catalogue]:
         # shipped demo parcels along while `make run` is open.
         PluginConfig.create(shop=shop, plugin="demo", enabled=True,
                             settings='{"journeys": "mixed", "minutes_per_step": 1}')
-        # The card test gateway is on, so the demo buyer can check out with a test card.
+        # The card test gateway and the wallet are on, so the demo buyer can check out with
+        # a test card or the wallet (whose answers are signed with the shop's secret).
         PluginConfig.create(shop=shop, plugin="card", enabled=True, settings="{}")
+        PluginConfig.create(shop=shop, plugin="wallet", enabled=True,
+                            settings='{"display_name": "Demo Wallet"}', webhook_secret=new_secret())
         variants = []
         for j in range(6):
             pname, price = PRODUCTS[(i + j) % len(PRODUCTS)]

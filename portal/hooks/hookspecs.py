@@ -221,11 +221,22 @@ def payment_methods(shop_id, currency, amount, settings):
 
 
 @hookspec(firstresult=True)
-def payment_authorise(method_code, amount, currency, token, idempotency_key, settings):
+def payment_authorise(method_code, amount, currency, token, idempotency_key, settings,
+                      page_url, return_url, secret):
     """Reserve the money for an order.
 
     Called once when the buyer places an order. The ``idempotency_key`` is
     the same if the buyer double-clicks: charge once.
+
+    A method that needs the buyer first (a wallet: a redirect flow) answers
+    ``PaymentResult(succeeded=False, redirect_url=...)``: the payment stays
+    pending (not declined), the buyer is sent to ``redirect_url``, and when
+    they come back to ``return_url`` with ``?token=<answer>`` the portal calls
+    this hook again, same key, with ``token`` set to that answer: verify it
+    (it is the buyer's to forge) and approve or decline. Asked again with an
+    empty or unverifiable token, answer the redirect again. A payment that
+    waits for its buyer longer than an hour is declined by the portal ("not
+    completed in time"); the portal asks you once more first.
 
     Stops at first non-None result.
 
@@ -233,11 +244,48 @@ def payment_authorise(method_code, amount, currency, token, idempotency_key, set
     :param amount: the total including the fee, in minor units.
     :param currency: ISO currency code.
     :param token: the gateway's one-time token for the buyer's card or wallet
-        (never a card number).
+        (never a card number); in a redirect flow, what the buyer brought back
+        ("" the first time).
     :param idempotency_key: unique per checkout attempt.
     :param settings: the plugin's settings for the shop.
+    :param page_url: the portal's page for this payment that :func:`payment_page`
+        draws (a path on the portal), for a redirect flow served inside the portal
+        (added later: a plugin that does not name it does not get it).
+    :param return_url: where the buyer comes back with ``?token=<answer>`` (a path
+        on the portal) (added later, as ``page_url``).
+    :param secret: the shop's secret for the plugin, made when the shop enabled a
+        plugin that takes webhooks or draws payment pages: sign your answers with it
+        (added later, as ``page_url``).
     :returns: a :class:`portal.hooks.hooktypes.PaymentResult` (a decline is
         ``succeeded=False``), or ``None`` for another method's code.
+    """
+
+
+@hookspec(firstresult=True)
+def payment_page(method_code, payment, action, secret, settings):
+    """Draw the page where the buyer answers a payment that waits for them.
+
+    Called for a redirect flow served inside the portal (the built-in
+    wallet): ``payment_authorise`` answered ``redirect_url=page_url``, and the
+    buyer opens that page. The portal checks that it is their own order's
+    pending payment and calls this hook to draw it (``action`` is ""), then
+    again when they press one of its buttons (a POST the portal checked for
+    CSRF; ``action`` is the button's). Answer ``PaymentPage(answer=...)`` to send the
+    buyer back: the portal calls ``payment_authorise`` with ``token=answer``
+    (sign it with ``secret`` and bind it to ``payment.idempotency_key``, so an
+    answer for another payment, or a forged one, is refused there).
+
+    Stops at first non-None result.
+
+    :param method_code: the payment's method.
+    :param payment: a :class:`portal.hooks.hooktypes.PaymentPrompt` (key, amount,
+        currency, shop name, order number).
+    :param action: "" when the page is opened; the ``PageButton.action`` the buyer
+        pressed.
+    :param secret: the shop's secret for the plugin (as ``payment_authorise`` gets it).
+    :param settings: the plugin's settings for the shop.
+    :returns: a :class:`portal.hooks.hooktypes.PaymentPage`, or ``None`` for another
+        method's code.
     """
 
 

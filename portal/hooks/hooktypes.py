@@ -211,6 +211,45 @@ class PaymentResult:
     currency: str = ""  # ISO 4217 code of amount
     display: str = ""  # what the order shows: "Visa •••• 4242"
     message: str = ""  # why it failed, in words the buyer or seller reads
+    # An authorisation that needs the buyer first (a redirect flow): succeeded=False
+    # with the page to send them to; the payment stays pending, not declined.
+    redirect_url: str = ""  # where the buyer answers: your page_url, or your gateway's https page
+
+
+@dataclass(frozen=True)
+class PaymentPrompt:
+    """A payment that waits for its buyer, as ``payment_page`` draws it."""
+
+    idempotency_key: str  # the authorisation's key, as payment_authorise received it
+    amount: int  # minor units to authorise
+    currency: str  # ISO 4217 code of amount
+    shop_name: str  # who is paid: "Northwind Threads"
+    order_number: str  # the order it pays for: "7K3Q9-XWD2M"
+
+
+@dataclass(frozen=True)
+class PageButton:
+    """A button of a payment page: the portal draws it as a POST form with its CSRF token."""
+
+    action: str  # given back to payment_page as ``action`` when the buyer presses it
+    label: str  # what the buyer reads: "Approve"
+    primary: bool = False  # drawn as the page's main button
+
+
+@dataclass(frozen=True)
+class PaymentPage:
+    """What a plugin's payment page shows, or, once the buyer answered, where they go.
+
+    The portal draws it in its own layout (the shop and the amount above it); text is
+    escaped like any outside text. With ``answer`` set the buyer is sent back to the
+    portal, which calls ``payment_authorise`` again with ``token=answer``.
+    """
+
+    title: str  # the page's heading: "Demo Wallet"
+    text: str = ""  # a paragraph under the amount
+    buttons: tuple[PageButton, ...] = ()  # the buyer's choices, in order
+    answer: str = ""  # the buyer answered: your signed answer, given back as token
+    message: str = ""  # something went wrong: shown to the buyer above the buttons
 
 
 # -- coupons -------------------------------------------------------------------------

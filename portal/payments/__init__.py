@@ -26,6 +26,7 @@ from portal.models import Order, PaymentTransaction, User, utcnow
 from portal.orders import actions, balance, ledger, placing
 from portal.orders.ledger import Kind, PaymentRefused, State
 from portal.orders.lifecycle import lock
+from portal.payments import redirects
 
 __all__ = ["PaymentRefused", "Method", "methods", "authorise", "run", "settle", "refund",
            "reconcile"]
@@ -80,6 +81,7 @@ def _arguments(row: PaymentTransaction, token: str | None) -> dict:
                 idempotency_key=row.idempotency_key)
     if row.kind == Kind.AUTHORISE:
         args["token"] = token or ""
+        args.update(redirects.urls(row))  # for a method that needs the buyer first
     else:  # the authorisation this call moves money of (the first, for old rows)
         auth = (PaymentTransaction.get_or_none(id=row.authorisation_id) if row.authorisation_id
                 else ledger.authorisation(ledger.rows_of(row.order_id)))
@@ -93,7 +95,10 @@ def run(row: PaymentTransaction, *, token: str | None = None,
 
     An answer (approved or declined) completes the row; no answer (the plugin
     overran its budget, crashed, or is resting) leaves it pending, due again after
-    a back-off, with why in ``message``. Returns the row as it is now.
+    a back-off, with why in ``message``. An authorisation the plugin answers with a
+    ``redirect_url`` waits for its buyer, pending (``redirects.waiting_url`` says
+    where they go), until it is answered or expires (:mod:`portal.payments.redirects`).
+    Returns the row as it is now.
     """
     now = now or utcnow()
     if row.state != State.PENDING or not _claim(row, now):
@@ -101,12 +106,16 @@ def run(row: PaymentTransaction, *, token: str | None = None,
     order = Order.get_by_id(row.order_id)
     setup = shop_plugins.for_shop(order.shop_id)
     hook = HOOKS[Kind(row.kind)]
+    extra = {"secret": setup.secret(row.plugin)} if row.kind == Kind.AUTHORISE else {}
     outcome = pluginmanager.call(row.plugin, hook, settings=setup.settings(row.plugin),
-                                 **_arguments(row, token))
+                                 **_arguments(row, token), **extra)
     if outcome.refused:
         done = ledger.complete(row.id, succeeded=False, message=outcome.refused)
         return _authorised(done) or PaymentTransaction.get_by_id(row.id)
     result = outcome.value
+    if outcome.ok and isinstance(result, PaymentResult) and row.kind == Kind.AUTHORISE \
+            and not result.succeeded and result.redirect_url:
+        return redirects.wait_for_buyer(row, result, now)
     if outcome.ok and isinstance(result, PaymentResult):
         done = ledger.complete(row.id, succeeded=result.succeeded, reference=result.reference,
                                message=result.message, display=result.display)
@@ -144,6 +153,8 @@ def settle(order_id: int, *, now: datetime | None = None) -> list[PaymentTransac
     done = []
     for row in ledger.still_pending(order_id):
         if row.next_attempt_at is None or row.next_attempt_at > now:
+            if row.kind == Kind.AUTHORISE:  # e.g. one waiting for its buyer: no other
+                continue  # call depends on it (captures name authorisations that succeeded)
             break
         row = run(row, now=now)
         done.append(row)

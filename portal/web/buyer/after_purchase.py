@@ -11,7 +11,8 @@ from portal.coupons import records as coupon_records
 from portal.models import utcnow
 from portal.orders import actions, balance, editing, fulfilment, queries, requests
 from portal.orders.errors import OrderRefused
-from portal.orders.lifecycle import StaleOrder
+from portal.orders.lifecycle import PaymentStatus, StaleOrder
+from portal.payments import redirects
 from portal.web.buyer import bp
 from portal.web.buyer.forms import CancelForm, ModificationForm, ReturnForm
 from portal.web.forms import AddressForm, checked_address, line_changes
@@ -49,7 +50,10 @@ def render_order(order, *, status: int = 200, **forms):
         requests=asked_for, asked=requests.describe(asked_for, detail.lines),
         kinds=requests.KINDS, coupons_used=coupons_used, coupons_offered=coupons_offered,
         balance_change=balance.waiting(order),
-        choices=editing.variant_choices(detail.lines) if context["modification_form"] else {}
+        choices=editing.variant_choices(detail.lines) if context["modification_form"] else {},
+        # A payment left waiting on the wallet's page: the way back to it.
+        pay_url=redirects.waiting_of_order(order.id)
+        if order.payment_status == PaymentStatus.AWAITING else ""
     ), status
 
 

@@ -13,6 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import payments
+from portal.payments import redirects
 from portal.models import Order, utcnow
 from portal.money import format_money
 from portal.orders import actions, balance, queries
@@ -20,6 +21,7 @@ from portal.orders.errors import OrderRefused
 from portal.orders.ledger import State
 from portal.web.buyer import bp
 from portal.web.paying import choose
+from portal.web.payments import to_buyer
 
 
 def _order_or_404(number: str) -> Order:
@@ -75,6 +77,9 @@ def pay_balance(number: str):
         return _to_order(order)
     if row.state == State.PENDING:
         row = payments.run(row, token=chosen.card_token)
+    waiting = redirects.waiting_url(row)
+    if waiting:  # the buyer answers on the plugin's page (a wallet), then comes back
+        return to_buyer(waiting)
     money = format_money(row.amount, order.currency)
     if row.state == State.FAILED:
         errors = {"method": f"Your payment was declined: {row.message or 'no reason given'} "

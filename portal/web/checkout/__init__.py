@@ -19,11 +19,13 @@ from portal import cart, checkout, payments
 from portal.coupons import discounts
 from portal.coupons.records import MAX_COUPONS_PER_ORDER
 from portal.addresses import FIELDS, check_address, country_choices
-from portal.models import Address, Order, Shop
+from portal.models import Address, Order, PaymentTransaction, Shop
 from portal.orders.lifecycle import Status
-from portal.orders.placing import CheckoutRefused, PaymentChoice, totals
+from portal.orders.placing import CheckoutRefused, PaymentChoice, auth_key, totals
+from portal.payments import redirects
 from portal.plugins import card as card_plugin
 from portal.web.forms import parse_int
+from portal.web.payments import to_buyer
 from portal.web.shop import recount_cart
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -253,6 +255,10 @@ def place(slug: str):
         placed = Order.get_or_none((Order.checkout_token == token)
                                    & (Order.buyer == current_user.id))
         if placed is not None and placed.status != Status.CANCELLED:
+            auth = PaymentTransaction.get_or_none(PaymentTransaction.idempotency_key
+                                                  == auth_key(token))
+            if redirects.waiting_url(auth):  # its payment still waits for the buyer
+                return to_buyer(redirects.waiting_url(auth))
             return redirect(url_for("buyer.order_detail", number=placed.number), code=303)
     shop, mine = _cart_or_back(slug)
     state = _state(shop.id)
@@ -279,6 +285,11 @@ def place(slug: str):
             return redirect(url_for("shop.cart_page"), code=303)
         return _to_page(shop)
     recount_cart(current_user.id)
+    if outcome.redirect_url:  # the buyer answers on the wallet's page, then comes back
+        state.pop("token", None)
+        state.pop("payment", None)
+        _save(shop.id, state)
+        return to_buyer(outcome.redirect_url)
     if not outcome.ok:
         state.pop("token", None)
         state.pop("payment", None)
