@@ -339,6 +339,22 @@ def coupon_discounts(cart, coupons, settings):
 # -------------------------------------------------------------------------
 
 @hookspec
+def order_placed(order, event_id):
+    """Be told that a buyer placed a new order (for notifications, exports, analytics).
+
+    Called after the order is committed (from the outbox, as
+    :func:`order_status_changed`: at least once, retried with back-off), once
+    per plugin enabled by the order's shop. The order is Pending and its
+    payment is being authorised: a declined payment cancels it afterwards,
+    which ``order_status_changed`` tells. The return value is ignored.
+
+    :param order: a :class:`portal.hooks.hooktypes.PlacedOrder` (number, shop,
+        amounts, item count, as placed).
+    :param event_id: the outbox event's id, the same if this news is told again.
+    """
+
+
+@hookspec
 def order_status_changed(change):
     """Be told that an order moved to another status (for notifications, exports).
 

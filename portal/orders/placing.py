@@ -178,9 +178,19 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
         next_attempt_at=now)
     how = f" · shipping: {shipping_label}" if shipping_label else ""
     record(order, "placed", f"Order placed: {format_money(total, shop.currency)}{how}",
-           actor=buyer, actor_role="buyer", at=now)
+           actor=buyer, actor_role="buyer", at=now, **placed_details(order))
     CartLine.delete().where(CartLine.id.in_([r.id for r in rows])).execute()
     return Placed(order, auth, True)
+
+
+def placed_details(order: Order) -> dict:
+    """The order's figures as placed, carried by its "placed" outbox event (the
+    ``order_placed`` hook tells plugins these, whatever happens to the order later)."""
+    return dict(currency=order.currency, total=order.total, subtotal=order.subtotal,
+                discount_total=order.discount_total, shipping_total=order.shipping_total,
+                fee_total=order.fee_total, item_count=order.item_count,
+                item_summary=order.item_summary, payment_method=order.payment_method,
+                placed_at=order.placed_at.isoformat())
 
 
 def _detail(variant: Variant) -> str:
