@@ -15,6 +15,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    SQL,
     TextField,
 )
 
@@ -64,6 +65,10 @@ class Shop(BaseModel):
     modification_window_hours = IntegerField(default=12)  # buyers may ask for changes
     return_window_days = IntegerField(default=30)
     notify_by_email = BooleanField(default=True)
+    # What checkout charges when none of the shop's carriers quotes a rate. (Defaults in
+    # the schema too: a column added to a table other tables point at must have one.)
+    flat_rate_amount = IntegerField(default=500, constraints=[SQL("DEFAULT 500")])  # minor units
+    flat_rate_days = IntegerField(default=7, constraints=[SQL("DEFAULT 7")])  # delivery estimate
     # Where parcels leave from (printed on packing slips and labels).
     ship_from_name = CharField(max_length=120, default="")
     ship_from_line1 = CharField(max_length=200, default="")

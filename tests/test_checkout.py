@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from portal import cart, checkout
-from portal.models import Address, CartLine, Order, PaymentTransaction, Variant
+from portal import cart
+from portal.models import Address, CartLine, Order, PaymentTransaction, Shop, Variant
 from portal.testing import enable
 from tests.factories import make_variant
 
@@ -53,7 +53,7 @@ def test_a_whole_checkout_places_the_order_with_the_reviews_numbers(client, fill
     review = to_review(client, filled)
     assert "Standard shipping" in review or "Shipping" in review
     form = place_form(review)
-    assert form["expected_total"] == str(7800 + checkout.FLAT_RATE)
+    assert form["expected_total"] == str(7800 + filled.flat_rate_amount)
     response = client.post(url(filled, "place"), data=form)
     assert response.status_code == 303
     order = Order.get()
@@ -83,6 +83,21 @@ def test_a_declined_card_says_why_and_keeps_the_cart(client, filled, shirt):
     review = to_review(client, filled)  # the retry with another card
     assert client.post(url(filled, "place"), data=place_form(review)).status_code == 303
     assert Order.select().where(Order.status == "pending").count() == 1
+
+
+def test_a_shop_without_rates_offers_its_own_flat_rate_in_its_currency(client, filled, buyer):
+    Shop.update(currency="EUR", flat_rate_amount=650, flat_rate_days=3) \
+        .where(Shop.id == filled.id).execute()
+    client.post(url(filled, "address"), data=ADDRESS)
+    page = client.get(url(filled)).get_data(as_text=True)
+    assert re.search(r'value="flat:standard"[^<]*Standard shipping · <strong class="num">'
+                     r'€6\.50</strong> <span class="muted">· about 3 days', page)
+    review = to_review(client, filled)
+    form = place_form(review)
+    assert form["expected_total"] == str(7800 + 650)
+    assert client.post(url(filled, "place"), data=form).status_code == 303
+    order = Order.get()
+    assert (order.currency, order.shipping_total, order.total) == ("EUR", 650, 8450)
 
 
 def test_address_errors_are_beside_their_fields_and_phone_is_checked(client, filled):
@@ -116,7 +131,7 @@ def test_payment_methods_show_their_fee_and_a_card_error_is_beside_the_field(cli
     assert "4242 4242 4242 4241" not in page
     client.post(url(filled, "payment"), data={"method": "cod:cod"})
     form = place_form(client.get(url(filled)).get_data(as_text=True))
-    assert form["expected_total"] == str(7800 + checkout.FLAT_RATE + 250)
+    assert form["expected_total"] == str(7800 + filled.flat_rate_amount + 250)
 
 
 def test_a_coupon_code_is_refused_with_a_reason(client, filled):

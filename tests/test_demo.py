@@ -109,6 +109,9 @@ def test_demo_orders_are_as_far_fulfilled_as_their_status_says(app, runner):
         assert packed == ({(l.id, l.quantity) for l in lines} if shipped else set())
     # Every demo shop ships with the demo carrier, so `make run` shows live tracking.
     assert PluginConfig.select().where(PluginConfig.plugin == "demo").count() == Shop.select().count()
+    # Their flat rate (checkout's fallback) is the seeded baskets' shipping and delivery time.
+    assert {(s.flat_rate_amount, s.flat_rate_days - s.handling_days) for s in Shop.select()} \
+        == {(499, 4)}
 
 
 def test_demo_seller_has_buyer_requests_waiting(app, runner):
