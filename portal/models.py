@@ -394,6 +394,10 @@ class PaymentTransaction(BaseModel):
     message = TextField(default="")
     display = CharField(max_length=80, default="")
     reason = CharField(max_length=200, default="")  # a refund's reason, as the seller gave it
+    # On an authorisation: when its money is captured, "on_shipping" or "on_delivery" (the
+    # plugin's PaymentOption.capture at checkout). In the schema too, as the flat rate's.
+    capture = CharField(max_length=12, default="on_shipping",
+                        constraints=[SQL("DEFAULT 'on_shipping'")])
     attempts = IntegerField(default=0)
     # A pending call is due (again) from this time; None once it is known.
     next_attempt_at = DateTimeField(null=True, default=utcnow)

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from portal import cart
+from portal import cart, hookimpl
+from portal.hooktypes import PaymentOption, PaymentResult
 from portal.models import Address, CartLine, Order, PaymentTransaction, Shop, Variant
 from portal.testing import enable
 from tests.factories import make_variant
@@ -231,3 +232,77 @@ def test_every_checkout_form_needs_its_csrf_token(csrf_app, buyer, shop, shirt):
         assert client.post(url(shop, step), data=ADDRESS).status_code == 400
     assert client.post(url(shop, "address"),
                        data={**ADDRESS, "csrf_token": csrf_token(page)}).status_code == 303
+
+
+class PayOnPickup:
+    """Another author's payment plugin whose option declares when its money is taken."""
+
+    def __init__(self, capture="on_delivery"):
+        self.capture, self.captured = capture, []
+
+    @hookimpl
+    def payment_methods(self, currency):
+        return [PaymentOption("pickup", "Pay on pickup", 0, currency, capture=self.capture)]
+
+    @hookimpl
+    def payment_authorise(self, method_code, amount, currency, idempotency_key):
+        if method_code == "pickup":
+            return PaymentResult(True, f"pk-{idempotency_key}", amount, currency, "Pay on pickup")
+        return None
+
+    @hookimpl
+    def payment_capture(self, method_code, amount, currency, idempotency_key):
+        if method_code == "pickup":
+            self.captured.append(amount)
+            return PaymentResult(True, f"pkc-{idempotency_key}", amount, currency)
+        return None
+
+
+def test_a_method_captured_on_delivery_is_taken_when_delivered_not_when_shipped(
+        client, filled, seller, register_plugin):
+    """Whatever its code: the option's ``capture`` goes with the authorisation."""
+    from portal import payments
+    from portal.orders import fulfilment
+    pickup = register_plugin(PayOnPickup(), "pickup")
+    enable(filled, "pickup")
+    form = place_form(to_review(client, filled, card={"method": "pickup:pickup"}))
+    assert client.post(url(filled, "place"), data=form).status_code == 303
+    order = Order.get()
+    auth = PaymentTransaction.get(PaymentTransaction.kind == "authorise")
+    assert (auth.plugin, auth.state, auth.capture) == ("pickup", "succeeded", "on_delivery")
+    fulfilment.check_and_process(order, picked={line.id for line in fulfilment.lines_of(order)},
+                                 address_verified=True, version=order.version, actor=seller)
+    order = Order.get_by_id(order.id)
+    fulfilment.ship(order, fulfilment.Package(fulfilment.remaining(order), "manual", "Manual",
+                                              "TRACK1"), version=order.version, actor=seller)
+    payments.settle(order.id)
+    assert pickup.captured == [] and Order.get_by_id(order.id).payment_status == "authorised"
+    order = Order.get_by_id(order.id)
+    fulfilment.mark_delivered(order, version=order.version, actor=seller)
+    payments.settle(order.id)
+    assert pickup.captured == [order.total]
+    assert Order.get_by_id(order.id).payment_status == "paid"
+
+
+@pytest.mark.parametrize("method,capture", [("card:card", "on_shipping"),
+                                             ("cod:cod", "on_delivery")])
+def test_the_authorisation_keeps_when_the_plugin_captures(client, filled, method, capture):
+    enable(filled, "cod")
+    form = place_form(to_review(client, filled, card={**CARD, "method": method}))
+    assert client.post(url(filled, "place"), data=form).status_code == 303
+    assert PaymentTransaction.get(PaymentTransaction.kind == "authorise").capture == capture
+
+
+def test_an_option_that_names_no_known_capture_is_not_offered(client, filled, register_plugin,
+                                                               caplog):
+    register_plugin(PayOnPickup(capture="on_collection"), "pickup")
+    enable(filled, "pickup")
+    client.post(url(filled, "address"), data=ADDRESS)
+    page = client.get(url(filled)).get_data(as_text=True)
+    option = re.search(r'name="option" value="([^"]+)"', page).group(1)
+    client.post(url(filled, "shipping"), data={"option": option})
+    page = client.get(url(filled)).get_data(as_text=True)
+    assert 'value="card:card"' in page and "pickup" not in page
+    assert "capture='on_collection'" in caplog.text
+    response = client.post(url(filled, "payment"), data={"method": "pickup:pickup"})
+    assert response.status_code == 422

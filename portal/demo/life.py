@@ -24,7 +24,7 @@ from peewee import SQL, Case, fn
 
 from portal import shipping
 from portal.db import database
-from portal.demo.orders import PAYMENT_PLUGINS, PAYMENTS, _payment_status
+from portal.demo.orders import CAPTURES, PAYMENT_PLUGINS, PAYMENTS, _payment_status
 from portal.models import (Address, Order, OrderLine, OrderRequest, PaymentTransaction,
                            PluginConfig, Product, Shop, User, Variant, utcnow)
 from portal.orders import fulfilment, holds, ledger
@@ -233,5 +233,5 @@ def _place(buyer, shop, now, chosen, address, method, fee, summary) -> Order:
     code, plugin = PAYMENT_PLUGINS[method]
     PaymentTransaction.insert_many(ledger.recorded_rows(
         order.id, order.number, order.total, order.currency, now, display=method,
-        method_code=code, plugin=plugin)).execute()
+        method_code=code, plugin=plugin, capture=CAPTURES[method])).execute()
     return order

@@ -72,7 +72,7 @@ COLUMNS = {
     PaymentTransaction: ["id", "order", "kind", "amount", "idempotency_key", "reference",
                          "created_at", "completed_at",
                          "method_code", "plugin", "display", "currency", "state", "message",
-                         "reason", "attempts", "next_attempt_at"],
+                         "reason", "attempts", "next_attempt_at", "capture"],
 }
 
 
@@ -90,6 +90,9 @@ def _status_for(age_days: float, roll: float) -> Status:
 # Each payment method's code and plugin on the ledger (the wallet plugin is still to come).
 PAYMENT_PLUGINS = {"Visa •••• 4242": ("card", "card"), "Mastercard •••• 4444": ("card", "card"),
                    "Digital wallet": ("wallet", "wallet"), "Cash on delivery": ("cod", "cod")}
+# When each method's money is taken, as its plugin's PaymentOption.capture declares it.
+CAPTURES = {method: "on_delivery" if method == "Cash on delivery" else "on_shipping"
+            for method in PAYMENT_PLUGINS}
 
 
 def _ledger_kinds(status: Status, method: str) -> tuple[str, ...]:
@@ -130,7 +133,8 @@ FULFILLED = {status: (status in (Status.PROCESSED, Status.SHIPPED, Status.DELIVE
 ORDER_STATES = {(status, k): (status.value, method, fee, _payment_status(status, method).value)
                 for status in Status for k, (method, fee) in enumerate(PAYMENTS)}
 # Per payment method: the ledger columns that never vary (after the ones that do).
-LEDGER_CONSTANTS = {method: (code, plugin, method, "USD", "succeeded", "", "", 1, None)
+LEDGER_CONSTANTS = {method: (code, plugin, method, "USD", "succeeded", "", "", 1, None,
+                             CAPTURES[method])
                     for method, (code, plugin) in PAYMENT_PLUGINS.items()}
 # Per status and payment method: the ledger rows after the authorisation.
 LEDGER_KINDS = {(status, k): _ledger_kinds(status, method)

@@ -246,7 +246,8 @@ def payment_capture(method_code, reference, amount, currency, settings, idempote
     """Take money that was authorised.
 
     Called when the order ships (its first package), or when it is Delivered
-    for cash on delivery. If the call overruns the time budget or raises, the
+    for a method whose ``PaymentOption.capture`` is ``"on_delivery"`` (cash on
+    delivery). If the call overruns the time budget or raises, the
     portal keeps it pending and calls again later with the same
     ``idempotency_key``: take the money once per key.
 

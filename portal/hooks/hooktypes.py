@@ -189,12 +189,20 @@ class Label:
 
 @dataclass(frozen=True)
 class PaymentOption:
-    """A way to pay at checkout, with its fee shown before paying."""
+    """A way to pay at checkout, with its fee shown before paying.
+
+    ``capture`` says when ``payment_capture`` takes the money: ``"on_shipping"``
+    (when the order's first package ships) or ``"on_delivery"`` (when the order
+    is Delivered: cash on delivery). It is stored with the authorisation, so an
+    order keeps the rule it was placed under. An option with another value is not
+    offered.
+    """
 
     method_code: str  # your code of the method; the payment hooks are aimed at it
     name: str  # what the buyer reads: "Card"
     fee: int  # minor units
     currency: str  # ISO 4217 code of fee
+    capture: str = "on_shipping"  # when the money is taken: "on_shipping" or "on_delivery"
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,6 @@ class State(StrEnum):
     FAILED = "failed"
 
 
-# Methods whose money is taken when the order is Delivered, not when it ships.
-CAPTURE_ON_DELIVERY = frozenset({"cod"})
-
 NO_PAYMENT = "There is no payment on record for this order, so nothing can be refunded here."
 
 # Set when this thread of work asked for a payment call, so the caller knows to run it.
@@ -197,11 +194,17 @@ def request(order: Order, kind: Kind, amount: int, *, reason: str = "",
     return row
 
 
+def captured_when_delivered(auth: PaymentTransaction) -> bool:
+    """Whether the authorisation's money is taken when the order is Delivered, not when
+    it ships: its plugin's ``PaymentOption.capture``, stored on the row at checkout."""
+    return auth.capture == "on_delivery"
+
+
 def capture_on_shipping(order: Order) -> PaymentTransaction | None:
     """The first package left: take the order's total (what is authorised of it)."""
     sums = totals_of(order.id)
     auth = authorisation(rows_of(order.id)) if sums.rows else None
-    if auth is None or auth.method_code in CAPTURE_ON_DELIVERY or sums.captured \
+    if auth is None or captured_when_delivered(auth) or sums.captured \
             or sums.capture_pending:
         return None
     return request(order, Kind.CAPTURE, min(order.total, sums.capturable))
@@ -211,7 +214,7 @@ def capture_on_delivery(order: Order) -> PaymentTransaction | None:
     """Delivered: cash on delivery was collected (others were taken when they shipped)."""
     rows = rows_of(order.id)
     auth, sums = authorisation(rows), totals(rows)
-    if auth is None or auth.method_code not in CAPTURE_ON_DELIVERY or sums.captured \
+    if auth is None or not captured_when_delivered(auth) or sums.captured \
             or sums.capture_pending or not sums.capturable:
         return None
     return request(order, Kind.CAPTURE, min(order.total, sums.capturable))
@@ -312,10 +315,11 @@ TEST_CARD_DISPLAY = "Visa •••• 4242"
 def recorded_rows(order_id: int, number: str, amount: int, currency: str, at, *,
                   captured: int = 0, voided: bool = False, refunded: int = 0,
                   display: str = TEST_CARD_DISPLAY, method_code: str = "card",
-                  plugin: str = "card") -> list[dict]:
+                  plugin: str = "card", capture: str = "on_shipping") -> list[dict]:
     """Ledger rows (as dicts for an insert) of a payment that already happened: an
     authorisation through the card test gateway (its reference as the gateway makes
-    it), and what was captured, voided or refunded since. For test builders and the
+    it), and what was captured, voided or refunded since; ``capture`` is when the
+    method takes its money (its ``PaymentOption.capture``). For test builders and the
     demo seeder, which make orders without calling a plugin."""
     import hashlib
 
@@ -324,7 +328,8 @@ def recorded_rows(order_id: int, number: str, amount: int, currency: str, at, *,
         reference = f"tg_{'auth' if kind == 'authorise' else kind}_" + \
             hashlib.sha256(key.encode()).hexdigest()[:20]
         return dict(order=order_id, kind=kind, amount=value, currency=currency,
-                    method_code=method_code, plugin=plugin, idempotency_key=key,
+                    method_code=method_code, plugin=plugin, capture=capture,
+                    idempotency_key=key,
                     state=State.SUCCEEDED.value, reference=reference, message="",
                     display=display, reason="", attempts=1, next_attempt_at=None,
                     created_at=at, completed_at=at)

@@ -52,14 +52,19 @@ class CheckoutRefused(OrderRefused):
     """The order could not be placed (``checkout.*``); nothing was written."""
 
 
+CAPTURES = ("on_shipping", "on_delivery")  # when a payment's money is taken
+
+
 @dataclass(frozen=True)
 class PaymentChoice:
-    """The way the buyer pays: the plugin, its method code, the fee it adds."""
+    """The way the buyer pays: the plugin, its method code, the fee it adds, and when
+    its money is captured (one of :data:`CAPTURES`, as the plugin's option says)."""
 
     plugin: str
     method_code: str
     fee: int = 0
     display: str = ""
+    capture: str = "on_shipping"
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,7 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
         order=order.id, kind="authorise", amount=total, currency=shop.currency,
         method_code=payment.method_code, plugin=payment.plugin,
         idempotency_key=auth_key(checkout_token), state="pending", display=payment.display[:80],
+        capture=payment.capture if payment.capture in CAPTURES else "on_shipping",
         next_attempt_at=now)
     how = f" · shipping: {shipping_label}" if shipping_label else ""
     record(order, "placed", f"Order placed: {format_money(total, shop.currency)}{how}",
