@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from peewee import (
     BooleanField,
+    SQL,
     CharField,
     DateField,
     DateTimeField,
@@ -148,6 +149,9 @@ class Order(BaseModel):
     version = IntegerField(default=1)  # optimistic locking: bumped by every write
     # The checkout that placed it (portal.orders.placing): one order per checkout.
     checkout_token = CharField(max_length=64, null=True, unique=True)
+    # What the buyer must pay before the seller's waiting change applies (minor units;
+    # 0: nothing waits). Kept on the order so lists and holds need no query for it.
+    balance_due = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         table_name = "orders"
@@ -403,6 +407,9 @@ class PaymentTransaction(BaseModel):
     next_attempt_at = DateTimeField(null=True, default=utcnow)
     created_at = DateTimeField(default=utcnow)
     completed_at = DateTimeField(null=True)
+    # The authorisation a capture, refund or void moves money of (an order may have
+    # several: the checkout's, and one per balance paid). None on authorisations.
+    authorisation = ForeignKeyField("self", null=True, on_delete="CASCADE", index=False)
 
     class Meta:
         indexes = ((("order", "id"), False),)
@@ -414,8 +421,39 @@ PaymentTransaction.add_index(PaymentTransaction.index(
     .where(PaymentTransaction.next_attempt_at.is_null(False)))
 
 
+class PendingChange(BaseModel):
+    """A seller's change of an order's items that raises what the buyer pays: it waits
+    (``waiting``) until the buyer pays the difference (``applied``), or the seller or the
+    buyer calls it off (``cancelled``). ``changes`` is the edit as the seller made it
+    (JSON: line id -> [variant id, quantity]); ``lines_before`` the lines it was made
+    against, so a change the order has moved away from is never applied."""
+
+    order = ForeignKeyField(Order, on_delete="CASCADE", index=False)
+    request = ForeignKeyField(OrderRequest, null=True, on_delete="SET NULL", index=False)
+    changes = TextField()
+    lines_before = TextField()
+    description = CharField(max_length=500)
+    total_before = IntegerField()
+    total_after = IntegerField()
+    amount_due = IntegerField()
+    state = CharField(max_length=10, default="waiting")  # waiting, applied, cancelled
+    created_by = ForeignKeyField(User, on_delete="CASCADE", index=False)
+    created_at = DateTimeField(default=utcnow)
+    decided_at = DateTimeField(null=True)
+    reason = CharField(max_length=300, default="")
+
+    class Meta:
+        indexes = ((("order", "id"), False),)
+
+
+# One change waits per order at most, even when two edits race.
+PendingChange.add_index(
+    PendingChange.index(PendingChange.order, unique=True, name="pending_change_one_waiting")
+    .where(PendingChange.state == "waiting"))
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
               WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine,
-              PaymentTransaction]
+              PaymentTransaction, PendingChange]
 

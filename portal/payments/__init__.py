@@ -23,7 +23,7 @@ from portal.db import database
 from portal.hooks import pluginmanager, shop_plugins
 from portal.hooks.hooktypes import PaymentOption, PaymentResult
 from portal.models import Order, PaymentTransaction, User, utcnow
-from portal.orders import actions, ledger, placing
+from portal.orders import actions, balance, ledger, placing
 from portal.orders.ledger import Kind, PaymentRefused, State
 from portal.orders.lifecycle import lock
 
@@ -91,8 +91,9 @@ def _arguments(row: PaymentTransaction, token: str | None) -> dict:
                 idempotency_key=row.idempotency_key)
     if row.kind == Kind.AUTHORISE:
         args["token"] = token or ""
-    else:
-        auth = ledger.authorisation(ledger.rows_of(row.order_id))
+    else:  # the authorisation this call moves money of (the first, for old rows)
+        auth = (PaymentTransaction.get_or_none(id=row.authorisation_id) if row.authorisation_id
+                else ledger.authorisation(ledger.rows_of(row.order_id)))
         args["reference"] = auth.reference if auth else ""
     return args
 
@@ -115,18 +116,12 @@ def run(row: PaymentTransaction, *, token: str | None = None,
                                  **_arguments(row, token))
     if outcome.refused:
         done = ledger.complete(row.id, succeeded=False, message=outcome.refused)
-        if done is not None and done.kind == Kind.AUTHORISE:
-            placing.payment_declined(done.order_id, outcome.refused)
-        return done or PaymentTransaction.get_by_id(row.id)
+        return _authorised(done) or PaymentTransaction.get_by_id(row.id)
     result = outcome.value
     if outcome.ok and isinstance(result, PaymentResult):
         done = ledger.complete(row.id, succeeded=result.succeeded, reference=result.reference,
                                message=result.message, display=result.display)
-        if done is not None and done.kind == Kind.AUTHORISE and done.state == State.FAILED:
-            # A checkout's order awaiting this answer is cancelled and its cart refilled
-            # (whoever got the answer: the checkout itself, or the reconciler later).
-            placing.payment_declined(done.order_id, done.message or "declined")
-        return done or PaymentTransaction.get_by_id(row.id)
+        return _authorised(done) or PaymentTransaction.get_by_id(row.id)
     why = outcome.error or (f"{row.plugin} does not answer {hook}" if outcome.ok else "")
     attempts = row.attempts + 1
     log.warning("payment %s (%s %s) outcome unknown after attempt %s: %s; asking again later",
@@ -136,6 +131,21 @@ def run(row: PaymentTransaction, *, token: str | None = None,
      .where((PaymentTransaction.id == row.id)
             & (PaymentTransaction.state == State.PENDING.value)).execute())
     return PaymentTransaction.get_by_id(row.id)
+
+
+def _authorised(done: PaymentTransaction | None) -> PaymentTransaction | None:
+    """Act on a known answer to an authorisation, whoever heard it (the buyer's own
+    request, or the reconciler later): a balance paid makes the seller's waiting change
+    (:mod:`portal.orders.balance`); a checkout's declined payment cancels its order and
+    refills the cart (:func:`portal.orders.placing.payment_declined`)."""
+    if done is None or done.kind != Kind.AUTHORISE:
+        return done
+    if balance.answered(done):
+        if ledger.take_requested():  # a capture or release it asked for
+            settle(done.order_id)
+    elif done.state == State.FAILED:
+        placing.payment_declined(done.order_id, done.message or "declined")
+    return done
 
 
 def settle(order_id: int, *, now: datetime | None = None) -> list[PaymentTransaction]:
@@ -208,7 +218,9 @@ def authorise(order: Order, *, plugin: str, method_code: str, token: str, amount
 def refund(order: Order, amount: int, *, reason: str, actor: User) -> PaymentTransaction:
     """The seller gives ``amount`` back: checked (:func:`portal.orders.actions.refund`)
     with the order locked, so two refunds at once never pass together; the pending
-    row is committed before the plugin is asked. Raises ``OrderRefused``."""
+    rows (one per authorisation it gives back from) are committed before the plugin
+    is asked. Returns the row that tells the outcome (a failed one first, then one
+    still pending). Raises ``OrderRefused``."""
     reason = (reason or "").strip()
     with database.atomic():
         locked = lock(order.id)
@@ -218,7 +230,9 @@ def refund(order: Order, amount: int, *, reason: str, actor: User) -> PaymentTra
             raise PaymentRefused("refund.no_reason", "Say why you refund; the buyer sees it.")
         if amount <= 0:
             raise PaymentRefused("refund.bad_amount", "Refund an amount above zero.")
-        row = ledger.request(locked, Kind.REFUND, amount,
-                             reason=f"{reason} (by {actor.name})")
+        rows = ledger.request(locked, Kind.REFUND, amount,
+                              reason=f"{reason} (by {actor.name})")
     ledger.take_requested()
-    return run(row)
+    done = [run(row) for row in rows]
+    return next((r for r in done if r.state == State.FAILED),
+                next((r for r in done if r.state == State.PENDING), done[0]))

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from portal import shipping
 from portal.models import utcnow
-from portal.orders import actions, editing, fulfilment, queries, requests
+from portal.orders import actions, balance, editing, fulfilment, queries, requests
 from portal.orders.errors import OrderRefused
 from portal.orders.lifecycle import StaleOrder
 from portal.web.buyer import bp
@@ -45,7 +45,7 @@ def render_order(order, *, status: int = 200, **forms):
         "buyer/order_detail.html", detail=detail, **context, actions=open_now,
         links=shipping.tracking_links(order.shop_id, detail.shipments),
         requests=asked_for, asked=requests.describe(asked_for, detail.lines),
-        kinds=requests.KINDS,
+        kinds=requests.KINDS, balance_change=balance.waiting(order),
         choices=editing.variant_choices(detail.lines) if context["modification_form"] else {}
     ), status
 
