@@ -29,7 +29,6 @@ from portal.money import format_money
 from portal.orders import ledger
 from portal.orders.errors import EditRefused, OrderRefused
 from portal.orders.lifecycle import StaleOrder, Status, lock, record, update_order
-from portal.orders.placing import CAPTURES
 
 WAITING, APPLIED, CANCELLED = "waiting", "applied", "cancelled"
 _KEY = re.compile(r"^balance-(\d+)-")
@@ -127,7 +126,8 @@ def start_payment(order: Order, buyer: User, *, plugin: str, method_code: str,
             currency=order.currency, method_code=method_code, plugin=plugin,
             idempotency_key=payment_key(change, form_token), state=ledger.State.PENDING.value,
             display=display[:80], reason=f"balance for the change of items #{change.id}",
-            capture=capture if capture in CAPTURES else "on_shipping", next_attempt_at=utcnow())
+            capture=capture if capture in ledger.CAPTURES else "on_shipping",
+            next_attempt_at=utcnow())
 
 
 def answered(row: PaymentTransaction) -> bool:

@@ -43,6 +43,8 @@ class State(StrEnum):
     FAILED = "failed"
 
 
+CAPTURES = ("on_shipping", "on_delivery")  # when an authorisation's money is taken
+
 NO_PAYMENT = "There is no payment on record for this order, so nothing can be refunded here."
 
 # Set when this thread of work asked for a payment call, so the caller knows to run it.

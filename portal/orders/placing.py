@@ -41,6 +41,7 @@ from portal.models import Cart, CartLine, Order, OrderLine, PaymentTransaction, 
 from portal.money import format_money
 from portal.orders.editing import item_summary
 from portal.orders.errors import OrderRefused
+from portal.orders.ledger import CAPTURES
 from portal.orders.lifecycle import PaymentStatus, Status, lock, record, transition
 from portal.orders.numbers import new_order_number
 
@@ -50,9 +51,6 @@ ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "co
 
 class CheckoutRefused(OrderRefused):
     """The order could not be placed (``checkout.*``); nothing was written."""
-
-
-CAPTURES = ("on_shipping", "on_delivery")  # when a payment's money is taken
 
 
 @dataclass(frozen=True)

@@ -65,10 +65,10 @@ def methods(shop, currency: str, amount: int) -> list[Method]:
         for option in outcome.value:
             if not isinstance(option, PaymentOption):
                 continue
-            if option.capture not in placing.CAPTURES:
+            if option.capture not in ledger.CAPTURES:
                 log.warning("plugin %s: payment option %s says capture=%r, not one of %s; "
                             "not offered", name, option.method_code, option.capture,
-                            ", ".join(placing.CAPTURES))
+                            ", ".join(ledger.CAPTURES))
                 continue
             found.append(Method(name, option))
     return found
@@ -210,7 +210,7 @@ def authorise(order: Order, *, plugin: str, method_code: str, token: str, amount
                 order=order.id, kind=Kind.AUTHORISE.value, amount=amount,
                 currency=order.currency, method_code=method_code, plugin=plugin,
                 idempotency_key=idempotency_key, state=State.PENDING.value,
-                capture=capture if capture in placing.CAPTURES else "on_shipping",
+                capture=capture if capture in ledger.CAPTURES else "on_shipping",
                 next_attempt_at=utcnow())
     return run(existing, token=token) if existing.state == State.PENDING else existing
 
