@@ -23,12 +23,6 @@ from portal.orders.ledger import State
 from portal.payments import redirects
 
 
-# A shop whose carriers quote no rate ships at this flat rate (minor units of its currency):
-# a constant until shops have a flat-rate setting of their own.
-FLAT_RATE = 500
-FLAT_RATE_DAYS = 7
-
-
 @dataclass(frozen=True)
 class ShippingOption:
     key: str  # "carrier:service", what the form posts
@@ -40,14 +34,15 @@ class ShippingOption:
 def shipping_options(shop, *, country: str, postal_code: str, item_count: int,
                      currency: str) -> list[ShippingOption]:
     """What shipping the buyer may choose: the shop's carriers' rates (through
-    ``carrier_rates``), or the flat rate when none quotes one."""
+    ``carrier_rates``) in the order's currency, or, when none quotes one, the shop's
+    flat rate (its settings: an amount in the shop's currency, which is the order's)."""
     draft = Order(ship_country=country, ship_postal_code=postal_code, item_count=item_count,
                   currency=currency)
     quote = shipping.quote_rates(shop, draft)
     options = [ShippingOption(f"{r.carrier_code}:{r.service_code}", r.service_name, r.amount,
                               r.days) for r in quote.rates if r.currency == currency]
-    return options or [ShippingOption("flat:standard", "Standard shipping", FLAT_RATE,
-                                      FLAT_RATE_DAYS)]
+    return options or [ShippingOption("flat:standard", "Standard shipping",
+                                      shop.flat_rate_amount, shop.flat_rate_days)]
 
 
 def check_phone(phone: str, country: str) -> tuple[str, str]:

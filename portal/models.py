@@ -16,6 +16,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    SQL,
     TextField,
 )
 
@@ -65,6 +66,10 @@ class Shop(BaseModel):
     modification_window_hours = IntegerField(default=12)  # buyers may ask for changes
     return_window_days = IntegerField(default=30)
     notify_by_email = BooleanField(default=True)
+    # What checkout charges when none of the shop's carriers quotes a rate. (Defaults in
+    # the schema too: a column added to a table other tables point at must have one.)
+    flat_rate_amount = IntegerField(default=500, constraints=[SQL("DEFAULT 500")])  # minor units
+    flat_rate_days = IntegerField(default=7, constraints=[SQL("DEFAULT 7")])  # delivery estimate
     # Where parcels leave from (printed on packing slips and labels).
     ship_from_name = CharField(max_length=120, default="")
     ship_from_line1 = CharField(max_length=200, default="")
@@ -396,6 +401,10 @@ class PaymentTransaction(BaseModel):
     message = TextField(default="")
     display = CharField(max_length=80, default="")
     reason = CharField(max_length=200, default="")  # a refund's reason, as the seller gave it
+    # On an authorisation: when its money is captured, "on_shipping" or "on_delivery" (the
+    # plugin's PaymentOption.capture at checkout). In the schema too, as the flat rate's.
+    capture = CharField(max_length=12, default="on_shipping",
+                        constraints=[SQL("DEFAULT 'on_shipping'")])
     attempts = IntegerField(default=0)
     # A pending call is due (again) from this time; None once it is known.
     next_attempt_at = DateTimeField(null=True, default=utcnow)

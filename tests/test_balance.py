@@ -384,3 +384,19 @@ def test_the_balance_paid_with_the_wallet_comes_back_to_the_changed_order(pages,
     wallet_auth = [r for r in ledger.rows_of(order.id) if r.kind == Kind.AUTHORISE][-1]
     assert (wallet_auth.plugin, wallet_auth.amount, wallet_auth.state) == \
         ("wallet", 3900, State.SUCCEEDED)
+
+
+def test_a_balance_paid_by_cash_on_delivery_is_captured_when_delivered(pages, order, shop):
+    """The balance's authorisation keeps the method's capture rule, as checkout's does."""
+    from portal.models import PaymentTransaction
+    from portal.testing import enable
+    buyer_client, seller_client = pages
+    enable(shop, "cod")
+    _post_lines(seller_client, order, 3)
+    page = buyer_client.get(f"/orders/{order.number}/balance").get_data(as_text=True)
+    token = page.split('name="form_token" value="')[1].split('"')[0]
+    paid = buyer_client.post(f"/orders/{order.number}/balance",
+                             data={"form_token": token, "method": "cod:cod"})
+    assert paid.status_code == 303
+    row = PaymentTransaction.get(PaymentTransaction.idempotency_key.startswith("balance-"))
+    assert (row.plugin, row.state, row.capture) == ("cod", "succeeded", "on_delivery")

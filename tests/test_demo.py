@@ -109,6 +109,9 @@ def test_demo_orders_are_as_far_fulfilled_as_their_status_says(app, runner):
         assert packed == ({(l.id, l.quantity) for l in lines} if shipped else set())
     # Every demo shop ships with the demo carrier, so `make run` shows live tracking.
     assert PluginConfig.select().where(PluginConfig.plugin == "demo").count() == Shop.select().count()
+    # Their flat rate (checkout's fallback) is the seeded baskets' shipping and delivery time.
+    assert {(s.flat_rate_amount, s.flat_rate_days - s.handling_days) for s in Shop.select()} \
+        == {(499, 4)}
 
 
 def test_demo_seller_has_buyer_requests_waiting(app, runner):
@@ -381,3 +384,23 @@ def test_a_running_demo_s_new_orders_have_their_payment_on_the_record(app):
     order = place_demo_order(buyer, shop, utcnow(), random.Random(7))
     rows = list(PaymentTransaction.select().where(PaymentTransaction.order == order.id))
     assert [(r.kind, r.amount, r.state) for r in rows] == [("authorise", order.total, "succeeded")]
+
+
+def test_the_demo_captures_each_method_when_its_plugin_says(app):
+    """The demo's ledger rows say when each method's money is taken as the plugin's
+    PaymentOption does (cash on delivery: when Delivered), so its orders behave as
+    checkout's would."""
+    from portal.demo.orders import CAPTURES, PAYMENT_PLUGINS, PAYMENTS
+    from portal.hooks import pluginmanager
+    from portal.models import PaymentTransaction
+    for method, _ in PAYMENTS:
+        code, plugin = PAYMENT_PLUGINS[method]
+        options = pluginmanager.call(plugin, "payment_methods", shop_id=1, currency="USD",
+                                     amount=1000, settings={}).value
+        assert CAPTURES[method] == next(o.capture for o in options if o.method_code == code)
+    with app.app_context():
+        seed(60, with_requests=False)
+    rows = PaymentTransaction.select().where(PaymentTransaction.kind == "authorise")
+    assert {(r.method_code, r.capture) for r in rows} == {("card", "on_shipping"),
+                                                           ("wallet", "on_shipping"),
+                                                           ("cod", "on_delivery")}

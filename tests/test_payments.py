@@ -38,9 +38,14 @@ def unrecorded(order):
 
 
 def authorise(order, number=NUMBER, key=None, plugin="card", method="card"):
+    """As checkout authorises: with the capture rule the plugin's option declares."""
     token = card.tokenize(number, "12/40", "123") if plugin == "card" else ""
+    enable(order.shop, plugin)
+    option = next(m.option for m in payments.methods(order.shop, order.currency, order.total)
+                  if m.plugin == plugin and m.option.method_code == method)
     return payments.authorise(order, plugin=plugin, method_code=method, token=token,
-                              amount=order.total, idempotency_key=key or f"{order.number}-a")
+                              amount=order.total, idempotency_key=key or f"{order.number}-a",
+                              capture=option.capture)
 
 
 def ship_all(order, seller):
@@ -246,7 +251,8 @@ def test_cash_on_delivery_offers_the_shops_fee_and_is_captured_when_delivered(pr
     offered = {m.option.method_code: m.option.fee for m in payments.methods(shop, "USD", 3900)}
     assert offered["cod"] == 250
     order = unrecorded(processed)
-    assert authorise(order, plugin="cod", method="cod").display == "Cash on delivery"
+    auth = authorise(order, plugin="cod", method="cod")
+    assert (auth.display, auth.capture) == ("Cash on delivery", "on_delivery")  # as cod says
     order = ship_all(order, seller)
     assert order.payment_status == "authorised"  # shipped: nothing collected yet
     fulfilment.mark_delivered(order, version=order.version, actor=seller)

@@ -24,7 +24,8 @@ from peewee import SQL, Case, fn
 
 from portal import shipping
 from portal.db import database
-from portal.demo.orders import PAYMENT_PLUGINS, PAYMENTS, _payment_status, reference_of
+from portal.demo.orders import CAPTURES, PAYMENT_PLUGINS, PAYMENTS, _payment_status, \
+    reference_of
 from portal.models import (Address, Order, OrderLine, OrderRequest, PaymentTransaction,
                            PluginConfig, Product, Shop, User, Variant, utcnow)
 from portal.orders import fulfilment, holds, ledger
@@ -232,7 +233,8 @@ def _place(buyer, shop, now, chosen, address, method, fee, summary) -> Order:
     # Its payment on the record, authorised as the seeder's are (there is no checkout yet).
     code, plugin = PAYMENT_PLUGINS[method]
     rows = ledger.recorded_rows(order.id, order.number, order.total, order.currency, now,
-                                display=method, method_code=code, plugin=plugin)
+                                display=method, method_code=code, plugin=plugin,
+                                capture=CAPTURES[method])
     for row in rows:  # its plugin's own references, so that it takes the capture later
         row["reference"] = reference_of(plugin, row["kind"], order.number)
     PaymentTransaction.insert_many(rows).execute()

@@ -72,7 +72,7 @@ COLUMNS = {
     PaymentTransaction: ["id", "order", "kind", "amount", "idempotency_key", "reference",
                          "created_at", "completed_at",
                          "method_code", "plugin", "display", "currency", "state", "message",
-                         "reason", "attempts", "next_attempt_at"],
+                         "reason", "attempts", "next_attempt_at", "capture"],
 }
 
 
@@ -97,6 +97,11 @@ REFERENCE_PREFIX = {"card": "tg_", "cod": "cod_", "wallet": "wal_"}
 def reference_of(plugin: str, kind: str, number: str) -> str:
     """A demo ledger row's reference, as the method's plugin makes them."""
     return f"{REFERENCE_PREFIX[plugin]}{'auth' if kind == 'authorise' else kind}_{number}"
+
+
+# When each method's money is taken, as its plugin's PaymentOption.capture declares it.
+CAPTURES = {method: "on_delivery" if method == "Cash on delivery" else "on_shipping"
+            for method in PAYMENT_PLUGINS}
 
 
 def _ledger_kinds(status: Status, method: str) -> tuple[str, ...]:
@@ -137,7 +142,8 @@ FULFILLED = {status: (status in (Status.PROCESSED, Status.SHIPPED, Status.DELIVE
 ORDER_STATES = {(status, k): (status.value, method, fee, _payment_status(status, method).value)
                 for status in Status for k, (method, fee) in enumerate(PAYMENTS)}
 # Per payment method: the ledger columns that never vary (after the ones that do).
-LEDGER_CONSTANTS = {method: (code, plugin, method, "USD", "succeeded", "", "", 1, None)
+LEDGER_CONSTANTS = {method: (code, plugin, method, "USD", "succeeded", "", "", 1, None,
+                             CAPTURES[method])
                     for method, (code, plugin) in PAYMENT_PLUGINS.items()}
 # Per payment method: how its plugin's references begin.
 METHOD_PREFIX = {method: REFERENCE_PREFIX[plugin]

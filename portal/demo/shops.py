@@ -41,8 +41,11 @@ def make_shops(seller_ids: list[int], rng: random.Random) -> list[Catalogue]:
     result = []
     for i, owner in enumerate(seller_ids):
         name = SHOP_NAMES[i] if i < len(SHOP_NAMES) else f"{SHOP_NAMES[i % 8]} {i // 8 + 1}"
+        # The flat rate (when no carrier quotes one) is what the seeded baskets pay for
+        # shipping, and takes as long as their estimated delivery.
         shop = Shop.create(owner=owner, name=name, slug=f"shop-{i + 1}",
-                           handling_days=2 + i % 3)
+                           handling_days=2 + i % 3, flat_rate_amount=499,
+                           flat_rate_days=2 + i % 3 + 4)
         # The demo carrier is on, so that the background worker moves
         # shipped demo parcels along while `make run` is open.
         PluginConfig.create(shop=shop, plugin="demo", enabled=True,

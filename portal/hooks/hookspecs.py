@@ -294,7 +294,8 @@ def payment_capture(method_code, reference, amount, currency, settings, idempote
     """Take money that was authorised.
 
     Called when the order ships (its first package), or when it is Delivered
-    for cash on delivery. If the call overruns the time budget or raises, the
+    for a method whose ``PaymentOption.capture`` is ``"on_delivery"`` (cash on
+    delivery). If the call overruns the time budget or raises, the
     portal keeps it pending and calls again later with the same
     ``idempotency_key``: take the money once per key.
 
@@ -398,6 +399,22 @@ def coupon_discounts(cart, coupons, settings):
 # -------------------------------------------------------------------------
 # Order events
 # -------------------------------------------------------------------------
+
+@hookspec
+def order_placed(order, event_id):
+    """Be told that a buyer placed a new order (for notifications, exports, analytics).
+
+    Called after the order is committed (from the outbox, as
+    :func:`order_status_changed`: at least once, retried with back-off), once
+    per plugin enabled by the order's shop. The order is Pending and its
+    payment is being authorised: a declined payment cancels it afterwards,
+    which ``order_status_changed`` tells. The return value is ignored.
+
+    :param order: a :class:`portal.hooks.hooktypes.PlacedOrder` (number, shop,
+        amounts, item count, as placed).
+    :param event_id: the outbox event's id, the same if this news is told again.
+    """
+
 
 @hookspec
 def order_status_changed(change):

@@ -189,12 +189,20 @@ class Label:
 
 @dataclass(frozen=True)
 class PaymentOption:
-    """A way to pay at checkout, with its fee shown before paying."""
+    """A way to pay at checkout, with its fee shown before paying.
+
+    ``capture`` says when ``payment_capture`` takes the money: ``"on_shipping"``
+    (when the order's first package ships) or ``"on_delivery"`` (when the order
+    is Delivered: cash on delivery). It is stored with the authorisation, so an
+    order keeps the rule it was placed under. An option with another value is not
+    offered.
+    """
 
     method_code: str  # your code of the method; the payment hooks are aimed at it
     name: str  # what the buyer reads: "Card"
     fee: int  # minor units
     currency: str  # ISO 4217 code of fee
+    capture: str = "on_shipping"  # when the money is taken: "on_shipping" or "on_delivery"
 
 
 @dataclass(frozen=True)
@@ -308,6 +316,28 @@ class Discount:
 
 
 # -- order events ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """A new order, as the buyer placed it at checkout: its figures at that moment.
+
+    Amounts are minor units of ``currency``; ``total`` is
+    ``subtotal - discount_total + shipping_total + fee_total``.
+    """
+
+    number: str  # the order's number: "7K3Q9-XWD2M"
+    shop_id: int  # the order's shop
+    currency: str  # ISO 4217 code of every amount
+    total: int  # what the buyer pays, minor units
+    item_count: int  # how many items (the sum of the lines' quantities)
+    item_summary: str = ""  # the buyer's words for the items: "Linen shirt + 2 more"
+    subtotal: int = 0  # the lines' prices times quantities, minor units
+    discount_total: int = 0  # coupons' money off, minor units
+    shipping_total: int = 0  # shipping, minor units
+    fee_total: int = 0  # the payment method's fee, minor units
+    payment_method: str = ""  # what the order shows: "Visa •••• 4242", "Cash on delivery"
+    placed_at: datetime | None = None  # when it was placed, naive UTC
+
 
 @dataclass(frozen=True)
 class OrderChange:

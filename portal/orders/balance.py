@@ -99,10 +99,12 @@ def change_of(row: PaymentTransaction) -> PendingChange | None:
 
 
 def start_payment(order: Order, buyer: User, *, plugin: str, method_code: str,
-                  display: str, form_token: str) -> PaymentTransaction:
+                  display: str, form_token: str,
+                  capture: str = "on_shipping") -> PaymentTransaction:
     """The pending authorisation of the balance, written before the plugin is asked
     (``portal.payments.run`` asks it, then :func:`answered` acts on its answer). The
-    same ``form_token`` answers with the same row."""
+    same ``form_token`` answers with the same row. ``capture`` is when the method
+    takes its money (its option's ``capture``)."""
     if order.buyer_id != buyer.id:
         raise BalanceRefused("balance.not_yours", "This is not your order.")
     if not form_token or len(form_token) > 64:
@@ -124,6 +126,7 @@ def start_payment(order: Order, buyer: User, *, plugin: str, method_code: str,
             currency=order.currency, method_code=method_code, plugin=plugin,
             idempotency_key=payment_key(change, form_token), state=ledger.State.PENDING.value,
             display=display[:80], reason=f"balance for the change of items #{change.id}",
+            capture=capture if capture in ledger.CAPTURES else "on_shipping",
             next_attempt_at=utcnow())
 
 

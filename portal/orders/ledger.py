@@ -43,8 +43,7 @@ class State(StrEnum):
     FAILED = "failed"
 
 
-# Methods whose money is taken when the order is Delivered, not when it ships.
-CAPTURE_ON_DELIVERY = frozenset({"cod"})
+CAPTURES = ("on_shipping", "on_delivery")  # when an authorisation's money is taken
 
 NO_PAYMENT = "There is no payment on record for this order, so nothing can be refunded here."
 
@@ -250,8 +249,9 @@ def _write(order: Order, auth: PaymentTransaction, kind: Kind, amount: int, *,
 
 def on_delivery(auth: PaymentTransaction) -> bool:
     """Whether the money of this authorisation is taken when the order is Delivered
-    (cash on delivery) rather than when it ships."""
-    return auth.method_code in CAPTURE_ON_DELIVERY
+    rather than when it ships: its plugin's ``PaymentOption.capture`` (cash on
+    delivery says so), stored on the row at checkout."""
+    return auth.capture == "on_delivery"
 
 
 def _capture(order: Order, *, delivered: bool) -> list[PaymentTransaction]:
@@ -399,10 +399,11 @@ TEST_CARD_DISPLAY = "Visa •••• 4242"
 def recorded_rows(order_id: int, number: str, amount: int, currency: str, at, *,
                   captured: int = 0, voided: bool = False, refunded: int = 0,
                   display: str = TEST_CARD_DISPLAY, method_code: str = "card",
-                  plugin: str = "card") -> list[dict]:
+                  plugin: str = "card", capture: str = "on_shipping") -> list[dict]:
     """Ledger rows (as dicts for an insert) of a payment that already happened: an
     authorisation through the card test gateway (its reference as the gateway makes
-    it), and what was captured, voided or refunded since. For test builders and the
+    it), and what was captured, voided or refunded since; ``capture`` is when the
+    method takes its money (its ``PaymentOption.capture``). For test builders and the
     demo seeder, which make orders without calling a plugin."""
     import hashlib
 
@@ -411,7 +412,8 @@ def recorded_rows(order_id: int, number: str, amount: int, currency: str, at, *,
         reference = f"tg_{'auth' if kind == 'authorise' else kind}_" + \
             hashlib.sha256(key.encode()).hexdigest()[:20]
         return dict(order=order_id, kind=kind, amount=value, currency=currency,
-                    method_code=method_code, plugin=plugin, idempotency_key=key,
+                    method_code=method_code, plugin=plugin, capture=capture,
+                    idempotency_key=key,
                     state=State.SUCCEEDED.value, reference=reference, message="",
                     display=display, reason="", attempts=1, next_attempt_at=None,
                     created_at=at, completed_at=at)

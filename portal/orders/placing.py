@@ -50,6 +50,7 @@ from portal.models import Cart, CartLine, Order, OrderLine, PaymentTransaction, 
 from portal.money import format_money
 from portal.orders.editing import item_summary
 from portal.orders.errors import OrderRefused
+from portal.orders.ledger import CAPTURES
 from portal.orders.lifecycle import PaymentStatus, Status, lock, record, transition
 from portal.orders.numbers import new_order_number
 
@@ -63,12 +64,14 @@ class CheckoutRefused(OrderRefused):
 
 @dataclass(frozen=True)
 class PaymentChoice:
-    """The way the buyer pays: the plugin, its method code, the fee it adds."""
+    """The way the buyer pays: the plugin, its method code, the fee it adds, and when
+    its money is captured (one of :data:`CAPTURES`, as the plugin's option says)."""
 
     plugin: str
     method_code: str
     fee: int = 0
     display: str = ""
+    capture: str = "on_shipping"
 
 
 @dataclass(frozen=True)
@@ -199,15 +202,26 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
         order=order.id, kind="authorise", amount=total, currency=shop.currency,
         method_code=payment.method_code, plugin=payment.plugin,
         idempotency_key=auth_key(checkout_token), state="pending", display=payment.display[:80],
+        capture=payment.capture if payment.capture in CAPTURES else "on_shipping",
         next_attempt_at=now)
     how = f" · shipping: {shipping_label}" if shipping_label else ""
     if coupons is not None and coupons.takings:
         how += " · coupon " + ", ".join(
             f"{t.code} (−{format_money(t.amount, shop.currency)})" for t in coupons.takings)
     record(order, "placed", f"Order placed: {format_money(total, shop.currency)}{how}",
-           actor=buyer, actor_role="buyer", at=now)
+           actor=buyer, actor_role="buyer", at=now, **placed_details(order))
     CartLine.delete().where(CartLine.id.in_([r.id for r in rows])).execute()
     return Placed(order, auth, True)
+
+
+def placed_details(order: Order) -> dict:
+    """The order's figures as placed, carried by its "placed" outbox event (the
+    ``order_placed`` hook tells plugins these, whatever happens to the order later)."""
+    return dict(currency=order.currency, total=order.total, subtotal=order.subtotal,
+                discount_total=order.discount_total, shipping_total=order.shipping_total,
+                fee_total=order.fee_total, item_count=order.item_count,
+                item_summary=order.item_summary, payment_method=order.payment_method,
+                placed_at=order.placed_at.isoformat())
 
 
 def _detail(variant: Variant) -> str:

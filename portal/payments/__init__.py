@@ -52,15 +52,26 @@ class Method:
 
 
 def methods(shop, currency: str, amount: int) -> list[Method]:
-    """The shop's enabled payment methods for an amount, each with its fee."""
+    """The shop's enabled payment methods for an amount, each with its fee. An option
+    that does not say when its money is captured in words the ledger knows is left
+    out (taking money at the wrong moment is worse than one method fewer)."""
     setup = shop_plugins.for_shop(shop)
     found = []
     for name in setup.enabled():
         outcome = pluginmanager.call(name, "payment_methods", shop_id=getattr(shop, "id", shop),
                                      currency=currency, amount=amount,
                                      settings=setup.settings(name))
-        if outcome.ok and isinstance(outcome.value, list):
-            found += [Method(name, o) for o in outcome.value if isinstance(o, PaymentOption)]
+        if not (outcome.ok and isinstance(outcome.value, list)):
+            continue
+        for option in outcome.value:
+            if not isinstance(option, PaymentOption):
+                continue
+            if option.capture not in ledger.CAPTURES:
+                log.warning("plugin %s: payment option %s says capture=%r, not one of %s; "
+                            "not offered", name, option.method_code, option.capture,
+                            ", ".join(ledger.CAPTURES))
+                continue
+            found.append(Method(name, option))
     return found
 
 
@@ -198,9 +209,10 @@ ON_DELIVERY = outbox.Consumer("payments", frozenset({"status_changed"}), _delive
 
 
 def authorise(order: Order, *, plugin: str, method_code: str, token: str, amount: int,
-              idempotency_key: str) -> PaymentTransaction:
+              idempotency_key: str, capture: str = "on_shipping") -> PaymentTransaction:
     """Reserve ``amount`` for ``order`` (checkout): the pending row is committed, then the
-    plugin is asked. The same key answers with the same row (a double submit)."""
+    plugin is asked. The same key answers with the same row (a double submit).
+    ``capture`` is when the money will be taken (the option's ``capture``)."""
     existing = PaymentTransaction.get_or_none(PaymentTransaction.idempotency_key
                                               == idempotency_key)
     if existing is None:
@@ -209,6 +221,7 @@ def authorise(order: Order, *, plugin: str, method_code: str, token: str, amount
                 order=order.id, kind=Kind.AUTHORISE.value, amount=amount,
                 currency=order.currency, method_code=method_code, plugin=plugin,
                 idempotency_key=idempotency_key, state=State.PENDING.value,
+                capture=capture if capture in ledger.CAPTURES else "on_shipping",
                 next_attempt_at=utcnow())
     return run(existing, token=token) if existing.state == State.PENDING else existing
 

@@ -71,7 +71,8 @@ def pay_balance(number: str):
     try:
         row = balance.start_payment(order, current_user, plugin=chosen.method.plugin,
                                     method_code=chosen.method.option.method_code,
-                                    display=chosen.method.option.name, form_token=form_token)
+                                    display=chosen.method.option.name, form_token=form_token,
+                                    capture=chosen.method.option.capture)
     except OrderRefused as refused:
         flash(refused.message, "error")
         return _to_order(order)

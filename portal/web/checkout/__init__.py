@@ -204,7 +204,8 @@ def payment(slug: str):
     state.pop("token", None)
     state["payment"] = {"key": wanted, "plugin": chosen.plugin,
                         "method_code": chosen.option.method_code, "name": chosen.option.name,
-                        "fee": chosen.option.fee, "card_token": card_token}
+                        "fee": chosen.option.fee, "capture": chosen.option.capture,
+                        "card_token": card_token}
     _save(shop.id, state)
     return _to_page(shop)
 
@@ -273,7 +274,7 @@ def place(slug: str):
             current_user, shop.id, checkout_token=token, address=state["address"],
             shipping_total=state["shipping"]["amount"],
             payment=PaymentChoice(chosen["plugin"], chosen["method_code"], chosen["fee"],
-                                  chosen["name"]),
+                                  chosen["name"], chosen.get("capture", "on_shipping")),
             card_token=chosen.get("card_token", ""),
             expected_total=-1 if expected is None else expected,
             shipping_label=state["shipping"]["name"], coupon_codes=state.get("coupons", []))
