@@ -369,7 +369,7 @@ def test_the_card_plugins_payment_void_releases_an_authorisation():
     token = card.tokenize(NUMBER, "12/40", "123")
     auth = pluginmanager.call("card", "payment_authorise", method_code="card", amount=500,
                               currency="USD", token=token, idempotency_key="v-1",
-                              settings={}).value
+                              page_url="", return_url="", secret="", settings={}).value
     void = pluginmanager.call("card", "payment_void", method_code="card", amount=500,
                               currency="USD", reference=auth.reference,
                               idempotency_key="v-2", settings={}).value

@@ -52,8 +52,9 @@ def test_payment_hooks(register_plugin):
     register_plugin(FakeGateway(), "gateway")
     args = dict(currency="USD", settings={}, shop_id=1, amount=5000)
     assert pluginmanager.call("gateway", "payment_methods", **args).value[0].name == "Card"
+    pay = dict(page_url="/payments/1/pay", return_url="/payments/1/return", secret="")
     auth = pluginmanager.call_first("payment_authorise", ["gateway"], method_code="test-card",
-                                    token="tok", idempotency_key="k1", **args).value
+                                    token="tok", idempotency_key="k1", **pay, **args).value
     assert auth.succeeded and auth.display == "Visa •••• 4242"
     captured = pluginmanager.call("gateway", "payment_capture", method_code="test-card",
                                   reference=auth.reference, idempotency_key="k3", **args).value
@@ -63,4 +64,4 @@ def test_payment_hooks(register_plugin):
                                 **{**args, "amount": 9000}).value
     assert not refund.succeeded and refund.message == "more than was paid"
     assert pluginmanager.call_first("payment_authorise", ["gateway"], method_code="other",
-                                    token="", idempotency_key="k2", **args) is None
+                                    token="", idempotency_key="k2", **pay, **args) is None

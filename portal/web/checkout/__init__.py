@@ -23,8 +23,8 @@ from portal.models import Address, Order, PaymentTransaction, Shop
 from portal.orders.lifecycle import Status
 from portal.orders.placing import CheckoutRefused, PaymentChoice, auth_key, totals
 from portal.payments import redirects
-from portal.plugins import card as card_plugin
 from portal.web.forms import parse_int
+from portal.web.paying import choose
 from portal.web.payments import to_buyer
 from portal.web.shop import recount_cart
 
@@ -185,22 +185,11 @@ def payment(slug: str):
     shop, mine, state = _ready(slug)
     if "shipping" not in state:
         return _to_page(shop)
-    wanted = request.form.get("method", "")
-    chosen = next((m for m in _methods(shop, mine, state)
-                   if f"{m.plugin}:{m.option.method_code}" == wanted), None)
-    if chosen is None:
-        return _render(shop, mine, state, step="payment",
-                       errors={"method": "Choose how you pay."}, status=422)
-    card_token = ""
-    if chosen.plugin == "card":
-        try:  # the card becomes the gateway's token here; the number goes no further
-            card_token = card_plugin.tokenize(request.form.get("card_number", "")[:40],
-                                              request.form.get("card_exp", "")[:10],
-                                              request.form.get("card_cvc", "")[:6])
-        except card_plugin.CardError as bad:
-            return _render(shop, mine, state, step="payment", status=422,
-                           errors={f"card_{bad.field}": str(bad), "method": ""},
-                           form={"method": wanted})
+    choice, errors = choose(_methods(shop, mine, state), request.form)
+    if choice is None:
+        return _render(shop, mine, state, step="payment", errors=errors, status=422,
+                       form={"method": request.form.get("method", "")[:120]})
+    chosen, wanted, card_token = choice.method, choice.key, choice.card_token
     state.pop("token", None)
     state["payment"] = {"key": wanted, "plugin": chosen.plugin,
                         "method_code": chosen.option.method_code, "name": chosen.option.name,
