@@ -245,3 +245,51 @@ def test_discounts_never_exceed_what_they_apply_to(app, shop, prices, percent, a
         assert 0 <= done.line_discounts.get(line.variant_id, 0) <= line.line_total
     assert 0 <= done.shipping_off <= shipping
     assert mine.subtotal - done.discount + shipping - done.shipping_off >= 0
+
+
+# -- edits and returns of discounted lines: what the buyer really paid --------------------
+
+def _discounted(buyer, shop, status="processed"):
+    """Two lines (2 × $39.00 and 1 × $20.00) with a $14.80 coupon spread over them."""
+    from portal.models import Order, OrderLine
+    from tests.factories import make_order, make_variant
+    shirt = make_variant(shop, "Linen shirt", price=3900, stock=10)
+    tote = make_variant(shop, "Canvas tote", price=2000, stock=10)
+    order = make_order(buyer, shop, status=status, variants=(shirt, tote),
+                       products=(("Linen shirt", 3900, 2), ("Canvas tote", 2000, 1)))
+    first, second = OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id)
+    OrderLine.update(discount=1170).where(OrderLine.id == first.id).execute()
+    OrderLine.update(discount=310).where(OrderLine.id == second.id).execute()
+    Order.update(discount_total=1480, total=order.total - 1480).where(
+        Order.id == order.id).execute()
+    return Order.get_by_id(order.id), first, second
+
+
+def test_a_line_edit_keeps_only_the_discount_of_the_lines_kept(app, buyer, shop, seller):
+    from portal.models import Order, OrderLine
+    from portal.orders import editing
+    order, shirts, tote = _discounted(buyer, shop)
+    assert order.total == 9800 - 1480
+    editing.change_lines(order, {tote.id: (tote.variant_id, 0)}, version=order.version,
+                         actor=seller)  # the tote goes, and its $3.10 share with it
+    order = Order.get_by_id(order.id)
+    assert (order.subtotal, order.discount_total, order.total) == (7800, 1170, 7800 - 1170)
+    editing.change_lines(order, {shirts.id: (shirts.variant_id, 1)}, version=order.version,
+                         actor=seller)  # half the shirts: half their share
+    order = Order.get_by_id(order.id)
+    assert (order.discount_total, order.total) == (585, 3900 - 585)
+    assert OrderLine.get_by_id(shirts.id).discount == 585
+
+
+def test_a_returned_line_refunds_what_was_paid_for_it(app, buyer, shop, seller):
+    import json
+    from portal import payments
+    from portal.models import OrderRequest
+    from portal.orders import ledger, requests
+    order, shirts, tote = _discounted(buyer, shop, status="delivered")
+    asked = OrderRequest.create(order=order.id, shop=shop.id, kind="return", status="approved",
+                                created_by=buyer.id, details=json.dumps({"lines": [tote.id]}))
+    requests.receive_return(asked, order, seller=seller, version=order.version)
+    payments.settle(order.id)
+    refunds = [r.amount for r in ledger.rows_of(order.id) if r.kind == "refund"]
+    assert refunds == [2000 - 310]

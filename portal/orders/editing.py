@@ -90,6 +90,8 @@ class LinesEdit:
     total: int
     item_count: int
     summary: str
+    discount_total: int = 0
+    line_discounts: tuple = ()  # (line id, its new discount) for each line that changes
 
     def describe(self, currency: str, before_total: int) -> str:
         removed = [b for b in self.before if b not in self.after]
@@ -131,7 +133,8 @@ def plan_lines(order: Order, changes: dict[int, tuple[int, int]],
         if quantity:  # the line as it would be (not saved)
             after.append(OrderLine(product_name=line.product_name, size=variant.size,
                                    colour=variant.colour, quantity=quantity,
-                                   line_total=quantity * variant.price))
+                                   line_total=quantity * variant.price,
+                                   discount=kept_discount(line, quantity)))
     if not todo:
         return None
     if not after:
@@ -142,10 +145,26 @@ def plan_lines(order: Order, changes: dict[int, tuple[int, int]],
             raise EditRefused("edit.out_of_stock", f"{line.product_name} ({variant.size}, "
                               f"{variant.colour}): only {max(there, 0)} in stock.")
     subtotal = sum(line.line_total for line in after)
+    # The coupons' discount follows the lines it was spread over (as in Shopify's order
+    # editing): a removed line takes its share away, a smaller quantity a part of it, and
+    # no share grows. Orders whose discount was never spread over lines keep it whole.
+    spread = sum(line.discount for line in lines) == order.discount_total
+    discount = sum(line.discount for line in after) if spread else order.discount_total
+    discount = min(discount, subtotal)
     return LinesEdit(tuple(todo), tuple(describe_line(line) for line in lines),
                      tuple(describe_line(line) for line in after), subtotal,
-                     subtotal - order.discount_total + order.shipping_total + order.fee_total,
-                     sum(line.quantity for line in after), item_summary(after))
+                     subtotal - discount + order.shipping_total + order.fee_total,
+                     sum(line.quantity for line in after), item_summary(after), discount,
+                     tuple((line.id, kept_discount(line, quantity) if spread else line.discount)
+                           for line, _, quantity in todo))
+
+
+def kept_discount(line: OrderLine, quantity: int) -> int:
+    """What is left of a line's coupon share when its quantity becomes ``quantity``
+    (rounded down: the share never grows, a removed line keeps none)."""
+    if not line.quantity or not quantity:
+        return 0
+    return line.discount * min(quantity, line.quantity) // line.quantity
 
 
 def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: int,
@@ -201,10 +220,12 @@ def write_lines(order: Order, edit: LinesEdit, *, version: int, actor: User,
             variant.colour, variant.sku
         line.quantity, line.unit_price = quantity, variant.price
         line.line_total, line.picked = quantity * variant.price, False
+        line.discount = dict(edit.line_discounts).get(line.id, line.discount)
         line.save()
     _refund_lowered(order, before_total, edit.total)
     update_order(order, version=version, subtotal=edit.subtotal, total=edit.total,
-                 item_count=edit.item_count, item_summary=edit.summary, **fields)
+                 discount_total=edit.discount_total, item_count=edit.item_count,
+                 item_summary=edit.summary, **fields)
     record(order, "lines_changed", "Items changed: " + edit.describe(order.currency, before_total),
            actor=actor, actor_role=actor_role,
            before=json.dumps(list(edit.before)), after=json.dumps(list(edit.after)))

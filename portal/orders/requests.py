@@ -259,8 +259,9 @@ def receive_return(request: OrderRequest, order: Order, *, seller: User, version
         transition(order, Status.RETURNED, actor=seller, actor_role="seller",
                    reason="return received, refund issued", version=version)
         fulfilment.restock([line for line in lines if line.id in returned])
-        if ledger.has_ledger(order.id):  # the returned lines' amount goes back
-            amount = sum(line.line_total for line in lines if line.id in returned)
+        if ledger.has_ledger(order.id):  # what the buyer paid for the returned lines
+            amount = sum(line.line_total - line.discount for line in lines
+                         if line.id in returned)
             ledger.request(order, ledger.Kind.REFUND,
                            min(amount, ledger.totals_of(order.id).refundable),
                            reason="return received")
