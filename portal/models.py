@@ -70,6 +70,8 @@ class Shop(BaseModel):
     # the schema too: a column added to a table other tables point at must have one.)
     flat_rate_amount = IntegerField(default=500, constraints=[SQL("DEFAULT 500")])  # minor units
     flat_rate_days = IntegerField(default=7, constraints=[SQL("DEFAULT 7")])  # delivery estimate
+    # The shop's own clock: coupons start and end at its midnight (an IANA zone name).
+    timezone = CharField(max_length=64, default="UTC", constraints=[SQL("DEFAULT 'UTC'")])
     # Where parcels leave from (printed on packing slips and labels).
     ship_from_name = CharField(max_length=120, default="")
     ship_from_line1 = CharField(max_length=200, default="")

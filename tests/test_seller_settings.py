@@ -11,7 +11,8 @@ VALID = {"ship_from_name": "Northwind Threads", "ship_from_line1": "1 Dock Road"
          "ship_from_line2": "", "ship_from_city": "Portland", "ship_from_region": "oregon",
          "ship_from_postal_code": "97205", "ship_from_country": "US", "handling_days": "3",
          "modification_window_hours": "24", "return_window_days": "14",
-         "notify_by_email": "y", "flat_rate": "6.50", "flat_rate_days": "5"}
+         "notify_by_email": "y", "flat_rate": "6.50", "flat_rate_days": "5",
+         "timezone": "UTC"}
 
 
 def test_settings_are_saved(client, auth, shop):
@@ -129,3 +130,22 @@ def test_the_domain_refuses_a_flat_rate_out_of_bounds(shop):
         shop_settings.update(shop, settings)
     assert set(refused.value.errors) == {"flat_rate", "flat_rate_days"}
     assert Shop.get_by_id(shop.id).flat_rate_amount == 500
+
+
+def test_the_shops_time_zone_is_its_coupons_clock(client, auth, shop):
+    from datetime import datetime
+    from portal.models import Coupon
+    auth.login("seller@example.com")
+    refused = client.post("/seller/settings", data={**VALID, "timezone": "Mars/Olympus"})
+    assert refused.status_code == 422 and "Not a valid choice" in refused.get_data(as_text=True)
+    assert client.post("/seller/settings", data={**VALID, "timezone": "Asia/Tokyo"}) \
+        .status_code == 303
+    assert Shop.get_by_id(shop.id).timezone == "Asia/Tokyo"
+    page = client.get("/seller/settings").get_data(as_text=True)
+    assert '<option selected value="Asia/Tokyo">' in page
+    created = client.post("/seller/coupons/new?kind=coupons:percentage", data={
+        "name": "New year", "code": "NEWYEAR", "kind-percent": "10",
+        "starts_at": "2027-01-01T00:00", "ends_at": "2027-01-08T00:00"})
+    assert created.status_code == 303
+    coupon = Coupon.get(Coupon.code == "NEWYEAR")  # Tokyo's midnight, stored in UTC
+    assert (coupon.starts_at, coupon.timezone) == (datetime(2026, 12, 31, 15), "Asia/Tokyo")

@@ -1,9 +1,11 @@
 """A shop's rules for its orders: where parcels ship from, the handling time, how long
 buyers may ask for changes and returns, which products cannot be returned, the flat
-shipping rate checkout offers when no carrier quotes one, and whether the seller
-gets e-mails. The settings page asks :func:`update`."""
+shipping rate checkout offers when no carrier quotes one, the shop's time zone, and
+whether the seller gets e-mails. The settings page asks :func:`update`."""
 
 from dataclasses import dataclass, field
+from functools import cache
+from zoneinfo import available_timezones
 
 from portal.addresses import check_address
 from portal.db import database
@@ -28,6 +30,7 @@ class ShopSettings:
     notify_by_email: bool = True
     flat_rate: int | None = None  # minor units of the shop's currency; None keeps it
     flat_rate_days: int | None = None  # the flat rate's delivery estimate; None keeps it
+    timezone: str | None = None  # the shop's clock (an IANA zone); None keeps it
 
 
 class ShipFromRefused(BadInput):
@@ -59,6 +62,14 @@ def check_flat_rate(amount: int | None, days: int | None, currency: str) -> dict
     return errors
 
 
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The zones a shop may keep its clock in (IANA names, sorted; "UTC" first)."""
+    named = sorted(z for z in available_timezones() if "/" in z and not z.startswith(
+        ("Etc/", "SystemV/", "US/", "posix/", "right/")))
+    return ("UTC", *named)
+
+
 def products_of(shop: Shop) -> list[Product]:
     """The shop's products (id, name, returnable), by name: the return policy's choices."""
     return list(Product.select(Product.id, Product.name, Product.returnable)
@@ -71,6 +82,8 @@ def update(shop: Shop, settings: ShopSettings) -> None:
     its country) is allowed; one that is filled in is checked for its country and
     stored as the check cleaned it."""
     refused = check_flat_rate(settings.flat_rate, settings.flat_rate_days, shop.currency)
+    if settings.timezone is not None and settings.timezone not in time_zones():
+        raise BadInput("settings.bad_timezone", "Choose a time zone from the list.")
     if refused:
         raise FlatRateRefused(refused)
     address = {key: settings.ship_from.get(key) or "" for key in SHIP_FROM}
@@ -91,6 +104,8 @@ def update(shop: Shop, settings: ShopSettings) -> None:
             shop.flat_rate_amount = settings.flat_rate
         if settings.flat_rate_days is not None:
             shop.flat_rate_days = settings.flat_rate_days
+        if settings.timezone is not None:
+            shop.timezone = settings.timezone
         shop.save()
         Product.update(returnable=~Product.id.in_(list(settings.non_returnable) or [0])) \
             .where(Product.shop == shop.id).execute()

@@ -55,9 +55,8 @@ class OfferForm(FlaskForm):
 
 
 def shop_timezone(shop) -> str:
-    """The zone the shop's coupon times are given in: the shop's own once shops have one,
-    else the portal's."""
-    return getattr(shop, "timezone", None) or current_app.config["TIMEZONE"]
+    """The zone the shop's coupon times are given in: the shop's own (its settings)."""
+    return shop.timezone or "UTC"
 
 
 def _kind_or_404(shop, key: str):

@@ -13,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.addresses import country_choices
 from portal.money import to_decimal
 from portal.orders.management import SORTS
-from portal.orders.shop_settings import FLAT_RATE_DAYS
+from portal.orders.shop_settings import FLAT_RATE_DAYS, time_zones
 from portal.web.forms import AddressForm, VersionedForm, parse_money, strip, options  # noqa: F401
 
 
@@ -119,6 +119,7 @@ class SettingsForm(FlaskForm):
     notify_by_email = BooleanField("Send me e-mails about new orders and requests")
     flat_rate = StringField("Flat shipping rate", filters=[strip], validators=[
         InputRequired("What do you charge when no carrier quotes a rate? 0 ships free.")])
+    timezone = SelectField("Time zone (coupons start and end at its midnight)")
     flat_rate_days = IntegerField("Flat rate delivery (days)", validators=[
         InputRequired("How many days does flat-rate shipping take?"),
         NumberRange(*FLAT_RATE_DAYS, f"From {FLAT_RATE_DAYS[0]} to {FLAT_RATE_DAYS[1]} days.")])
@@ -128,6 +129,7 @@ class SettingsForm(FlaskForm):
         self.currency = currency
         self.ship_from_country.choices = options(country_choices())
         self.flat_rate.label.text = f"Flat shipping rate ({currency})"
+        self.timezone.choices = [(z, z.replace("_", " ")) for z in time_zones()]
 
     def validate_flat_rate(self, field):
         if parse_money(field.data, self.currency) is None:

@@ -1,5 +1,5 @@
-"""Shop settings: ship-from address, handling time, windows, return policy, flat shipping
-rate, e-mails."""
+"""Shop settings: ship-from address, handling time, time zone, windows, return policy,
+flat shipping rate, e-mails."""
 
 from flask import flash, redirect, render_template, url_for
 
@@ -29,7 +29,8 @@ def settings():
                 return_window_days=form.return_window_days.data,
                 non_returnable=set(form.non_returnable.data or []),
                 notify_by_email=form.notify_by_email.data,
-                flat_rate=form.flat_rate_amount, flat_rate_days=form.flat_rate_days.data))
+                flat_rate=form.flat_rate_amount, flat_rate_days=form.flat_rate_days.data,
+                timezone=form.timezone.data))
         except shop_settings.ShipFromRefused as refused:
             for key, message in refused.errors.items():
                 field = form[f"ship_from_{key}"]
