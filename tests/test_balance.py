@@ -18,6 +18,7 @@ from portal.orders.ledger import Kind, State
 from portal.orders.lifecycle import lock
 from portal.plugins import card
 from tests.factories import make_order, make_variant
+from tests.test_payments import ship_all
 
 NUMBER, DECLINED = "4242424242424242", "4000000000000002"
 
@@ -44,14 +45,6 @@ def pay(order, buyer, number=NUMBER, form_token=None):
     row = balance.start_payment(fresh(order), buyer, plugin="card", method_code="card",
                                 display="Visa •••• 4242", form_token=form_token)
     return payments.run(row, token=card.tokenize(number, "12/40", "123"))
-
-
-def ship_all(order, seller):
-    order = fresh(order)
-    package = fulfilment.Package(fulfilment.remaining(order), "manual", "Manual", "TRACK1")
-    fulfilment.ship(order, package, version=order.version, actor=seller)
-    payments.settle(order.id)
-    return fresh(order)
 
 
 @pytest.fixture

@@ -153,13 +153,19 @@ def new_coupon():
     return _edit(shop, plugin, kind)
 
 
+def _coupon_or_404(shop, coupon_id: int):
+    """The shop's own coupon: another shop's is not found."""
+    coupon = records.of_shop(shop.id, coupon_id)
+    if coupon is None:
+        abort(404)
+    return coupon
+
+
 @bp.route("/coupons/<int:coupon_id>", methods=["GET", "POST"])
 @seller_required
 def edit_coupon(coupon_id: int):
     shop = current_shop()
-    coupon = records.of_shop(shop.id, coupon_id)
-    if coupon is None:
-        abort(404)
+    coupon = _coupon_or_404(shop, coupon_id)
     kind = discounts.kind_of(shop, coupon.plugin, coupon.kind)
     if kind is None:
         flash("The plugin that brings this coupon's kind is not available.", "error")
@@ -171,9 +177,7 @@ def edit_coupon(coupon_id: int):
 @seller_required
 def coupon_status(coupon_id: int):
     shop = current_shop()
-    coupon = records.of_shop(shop.id, coupon_id)
-    if coupon is None:
-        abort(404)
+    coupon = _coupon_or_404(shop, coupon_id)
     status = request.form.get("status", "")[:10]
     if status not in rules.STATUSES:
         abort(400)
