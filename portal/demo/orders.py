@@ -37,17 +37,19 @@ TRACKING_STEPS = [("pre_transit", "Label created", "Portland, OR"),
 # Step k happens k * 15 + 1 hours after shipping; its external id ends in k.
 TRACKING = [(k * 15 + 1, str(k), step) for k, step in enumerate(TRACKING_STEPS)]
 DEMO_CARRIER = ("demo", "Demo Parcel")
+# The statuses as plain names: a million orders would look each up on the enum ten times.
+PENDING, PROCESSED, SHIPPED, DELIVERED, CANCELLED, RETURNED = STATUSES
 
 
 def _status_for(age_days: float, roll: float) -> Status:
     """Older orders have moved further along, as in a real shop."""
     if age_days < 2:
-        return Status.PENDING if roll < .7 else Status.PROCESSED if roll < .9 else Status.CANCELLED
+        return PENDING if roll < .7 else PROCESSED if roll < .9 else CANCELLED
     if age_days < 5:
-        return Status.PROCESSED if roll < .3 else Status.SHIPPED if roll < .9 else Status.CANCELLED
+        return PROCESSED if roll < .3 else SHIPPED if roll < .9 else CANCELLED
     if age_days < 10:
-        return Status.SHIPPED if roll < .4 else Status.DELIVERED if roll < .95 else Status.CANCELLED
-    return Status.DELIVERED if roll < .85 else Status.RETURNED if roll < .93 else Status.CANCELLED
+        return SHIPPED if roll < .4 else DELIVERED if roll < .95 else CANCELLED
+    return DELIVERED if roll < .85 else RETURNED if roll < .93 else CANCELLED
 
 
 class Clock:
@@ -141,17 +143,17 @@ class OrderMaker:
         and its tracking so far."""
         random, text = self.rng.random, self.clock.text
         placed = self.clock.hours[hour] + rest
-        if status is Status.PENDING:
+        if status is PENDING:
             return Times(placed), None, ""
-        if status is Status.CANCELLED:
+        if status is CANCELLED:
             reason = CANCEL_REASONS[int(random() * len(CANCEL_REASONS))]
-            return Times(placed, cancelled=text(hour + 3, rest)), None, reason
+            return Times(placed, None, None, None, text(hour + 3, rest)), None, reason
         hour += 4 + int(random() * 27)
         processed = text(hour, rest)
-        if status is Status.PROCESSED:
+        if status is PROCESSED:
             return Times(placed, processed), None, ""
         shipped = hour + 2 + int(random() * 23)
-        delivered = status is Status.DELIVERED or status is Status.RETURNED
+        delivered = status is DELIVERED or status is RETURNED
         hours, passed = self.clock.hours, self.clock.passed
         number = f"DP{int(random() * 1e10):010d}"
         external = number + "-"  # scan ids as the demo carrier makes them
@@ -163,8 +165,8 @@ class OrderMaker:
         parcel = Parcel(*DEMO_CARRIER, number, "delivered" if delivered else "in_transit", eta,
                         tuple(scans))
         times = Times(placed, processed, text(shipped, rest),
-                      text(shipped + 72, rest) if delivered else None,
-                      returned=text(shipped + 216, rest) if status is Status.RETURNED else None)
+                      text(shipped + 72, rest) if delivered else None, None,
+                      text(shipped + 216, rest) if status is RETURNED else None)
         return times, parcel, ""
 
 

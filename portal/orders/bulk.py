@@ -19,8 +19,8 @@ time, by place_order's rules and through the same functions of ``placing``:
   ``lifecycle.transition``'s words, for each step whose time is given; no outbox
   events: nobody is told today of what happened long ago;
 - the payment on the ledger as it happened (what ``ledger.recorded_rows`` did): an
-  authorisation that succeeded through the method's plugin (references as the card
-  test gateway makes them), then the capture when it shipped (cash on delivery: when
+  authorisation that succeeded through the method's plugin (references that the card
+  test gateway's follow-up calls accept), then the capture when it shipped (cash on delivery: when
   delivered), the void when it was cancelled, the refund when it was returned; the
   order's payment status is what :func:`ledger.totals` makes of those rows.
 
@@ -31,7 +31,6 @@ form for a few orders (tests, the plugin-author fixtures, imports). Not for two
 writers at once: ids are counted on from each table's largest.
 """
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -78,14 +77,17 @@ TEST_CARD = PaymentChoice("card", "card", 0, "Visa •••• 4242")
 CHECKED = frozenset({Status.PROCESSED, Status.SHIPPED, Status.DELIVERED, Status.RETURNED})
 SHIPPED = frozenset({Status.SHIPPED, Status.DELIVERED, Status.RETURNED})
 RETURN_RECEIVED = "return received, refund issued"
+CANCELLED = Status.CANCELLED
 
 
 class Basket(NamedTuple):
-    """What an order bought: its lines, and what follows from them alone."""
+    """What an order bought: its lines, and what follows from them alone (the money as
+    :func:`placing.money` adds it up, before any payment fee)."""
 
     lines: tuple[Line, ...]
-    shipping_total: int
+    subtotal: int
     discount_total: int
+    shipping_total: int
     item_count: int
     summary: str
 
@@ -93,8 +95,9 @@ class Basket(NamedTuple):
 def basket(lines: Iterable[Line], *, shipping: int = 0, discount: int = 0) -> Basket:
     """The basket of ``lines`` (in their order), shipped for ``shipping``."""
     lines = tuple(lines)
-    return Basket(lines, shipping, discount, sum(item.quantity for item in lines),
-                  item_summary(lines))
+    sums = placing.money(lines, discount=discount, shipping=shipping)
+    return Basket(lines, sums.subtotal, sums.discount_total, sums.shipping_total,
+                  sum(item.quantity for item in lines), item_summary(lines))
 
 
 class Times(NamedTuple):
@@ -142,11 +145,23 @@ def payment_status(status: Status, method_code: str) -> PaymentStatus:
     return ledger.totals(rows).status
 
 
-def reference(kind: str, key: str) -> str:
-    """A payment's reference as the card test gateway makes it (its follow-up calls
-    accept only references it could have made)."""
-    short = "auth" if kind == ledger.Kind.AUTHORISE else kind
-    return f"tg_{short}_" + hashlib.sha256(key.encode()).hexdigest()[:20]
+def reference_prefix(kind: str) -> str:
+    """The start of a past payment's reference: the card test gateway's ``tg_auth_`` (its
+    follow-up calls refuse any other authorisation), then the order number."""
+    return "tg_auth_" if kind == ledger.Kind.AUTHORISE else f"tg_{kind}_"
+
+
+def _step(field: str, by_seller: bool, before: Status, after: Status, reason: str = ""):
+    return (Times._fields.index(field), by_seller, "seller" if by_seller else "system",
+            change_words(before, after, reason), before.value, after.value)
+
+
+# The fulfilment history after "placed": (the Times field, done by the seller (else the
+# system), role, the words, before, after). A cancellation's words carry its reason.
+FULFILMENT = (_step("processed", True, Status.PENDING, Status.PROCESSED),
+              _step("shipped", True, Status.PROCESSED, Status.SHIPPED),
+              _step("delivered", False, Status.SHIPPED, Status.DELIVERED),
+              _step("returned", True, Status.DELIVERED, Status.RETURNED, RETURN_RECEIVED))
 
 
 class Batch:
@@ -159,6 +174,7 @@ class Batch:
         self.rows = {model: [] for model in ORDER_TABLES}
         self._states: dict = {}  # (status, payment, currency): what repeats, built once
         self._placed: dict = {}  # (total, currency): the "placed" entry's words
+        self._cancelled: dict = {}  # reason: a cancellation's words
 
     def take(self) -> dict:
         """The rows made so far (parents first), and start a new list."""
@@ -177,11 +193,16 @@ class Batch:
         if state is None:
             ledger_constants = (payment.method_code, payment.plugin, payment.display[:80],
                                 currency, ledger.State.SUCCEEDED.value, "", "", 1, None)
+            on_delivery = payment.method_code in ledger.CAPTURE_ON_DELIVERY
+            when = {"capture": "delivered" if on_delivery else "shipped", "void": "cancelled",
+                    "refund": "returned"}
+            # After the authorisation: (kind, its Times field, its reference's start).
+            later = tuple((kind, Times._fields.index(when[kind]), reference_prefix(kind))
+                          for kind in payment_after(status, payment.method_code))
             state = self._states[key] = (
                 (status.value, payment_status(status, payment.method_code).value,
                  payment.display[:80]),
-                payment_after(status, payment.method_code), ledger_constants,
-                status in CHECKED)
+                later, ledger_constants, status in CHECKED, max(payment.fee, 0))
         return state
 
     def placed_words(self, total: int, currency: str) -> str:
@@ -200,10 +221,11 @@ class Batch:
         gives. Returns the order's id."""
         rows, ids = self.rows, self.ids
         order_id = next(ids[Order])
-        order_state, later, ledger_constants, checked = self._state(status, payment, currency)
-        sums = placing.money(basket.lines, discount=basket.discount_total,
-                             shipping=basket.shipping_total, fee=payment.fee)
-        total = sums.total
+        order_state, later, ledger_constants, checked, fee = self._state(status, payment,
+                                                                          currency)
+        subtotal, discount, shipping = basket.subtotal, basket.discount_total, \
+            basket.shipping_total
+        total = placing.totals(subtotal, discount, shipping, fee)
         line_ids = ids[OrderLine]
         shipped = parcel is not None
         lines = [(next(line_ids), order_id) + item
@@ -211,7 +233,8 @@ class Batch:
         rows[OrderLine].extend(lines)
         placed = times.placed
         rows[Order].append(
-            (order_id, number, shop_id, buyer_id) + order_state + sums
+            (order_id, number, shop_id, buyer_id) + order_state
+            + (subtotal, discount, shipping, fee, total)
             + (basket.summary, basket.item_count, placed, estimated_delivery, placed, currency)
             + address + (checked, basket.item_count if shipped else 0))
         event_ids, events = ids[OrderEvent], rows[OrderEvent]
@@ -223,37 +246,33 @@ class Batch:
             self._parcel(order_id, parcel, times, lines)
         # The money on the record: authorised when placed, then what the status implies.
         payment_ids, ledger_rows = ids[PaymentTransaction], rows[PaymentTransaction]
-        key = number + "-authorise"
-        ledger_rows.append((next(payment_ids), order_id, "authorise", total, key,
-                            reference("authorise", key), placed, placed) + ledger_constants)
-        for kind in later:
-            at = self._when(kind, payment, times) or placed
-            key = f"{number}-{kind}"
-            ledger_rows.append((next(payment_ids), order_id, kind, total, key,
-                                reference(kind, key), at, at) + ledger_constants)
+        ledger_rows.append((next(payment_ids), order_id, "authorise", total,
+                            number + "-authorise", "tg_auth_" + number, placed, placed)
+                           + ledger_constants)
+        for kind, field_index, prefix in later:  # at its step's time (else when placed)
+            at = times[field_index]
+            at = placed if at is None else at
+            ledger_rows.append((next(payment_ids), order_id, kind, total, f"{number}-{kind}",
+                                prefix + number, at, at) + ledger_constants)
         return order_id
-
-    @staticmethod
-    def _when(kind: str, payment: PaymentChoice, times: Times):
-        if kind == "capture":
-            return times.delivered if payment.method_code in ledger.CAPTURE_ON_DELIVERY \
-                else times.shipped
-        return times.cancelled if kind == "void" else times.returned
 
     def _history(self, order_id, status, times, buyer_id, seller_id, cancel_reason) -> None:
         """The timeline entries after "placed", one per step that has a time."""
         event_ids, events = self.ids[OrderEvent], self.rows[OrderEvent]
-        steps = ((times.cancelled, buyer_id, "buyer", Status.PENDING, Status.CANCELLED,
-                  cancel_reason),) if status is Status.CANCELLED else (
-            (times.processed, seller_id, "seller", Status.PENDING, Status.PROCESSED, ""),
-            (times.shipped, seller_id, "seller", Status.PROCESSED, Status.SHIPPED, ""),
-            (times.delivered, None, "system", Status.SHIPPED, Status.DELIVERED, ""),
-            (times.returned, seller_id, "seller", Status.DELIVERED, Status.RETURNED,
-             RETURN_RECEIVED))
-        for at, actor, role, before, after, reason in steps:
+        if status is CANCELLED:
+            if times.cancelled is not None:
+                words = self._cancelled.get(cancel_reason)
+                if words is None:
+                    words = self._cancelled[cancel_reason] = change_words(
+                        Status.PENDING, CANCELLED, cancel_reason)
+                events.append((next(event_ids), order_id, times.cancelled, buyer_id, "buyer",
+                               "status_changed", words, "pending", "cancelled"))
+            return
+        for field_index, by_seller, role, words, before, after in FULFILMENT:
+            at = times[field_index]
             if at is not None:
-                events.append((next(event_ids), order_id, at, actor, role, "status_changed",
-                               change_words(before, after, reason), before.value, after.value))
+                events.append((next(event_ids), order_id, at, seller_id if by_seller else None,
+                               role, "status_changed", words, before, after))
 
     def _parcel(self, order_id, parcel: Parcel, times: Times, lines) -> None:
         shipment_id = next(self.ids[Shipment])
