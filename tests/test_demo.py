@@ -384,3 +384,34 @@ def test_a_running_demo_s_new_orders_have_their_payment_on_the_record(app):
     order = place_demo_order(buyer, shop, utcnow(), random.Random(7))
     rows = list(PaymentTransaction.select().where(PaymentTransaction.order == order.id))
     assert [(r.kind, r.amount, r.state) for r in rows] == [("authorise", order.total, "succeeded")]
+
+
+def test_every_seeded_order_s_payment_status_is_what_its_ledger_says(app):
+    from portal.orders import ledger
+    with app.app_context():
+        seed(150, with_requests=False)
+    kinds = set()
+    for order in Order.select():
+        rows = ledger.rows_of(order.id)
+        assert rows[0].kind == "authorise" and {r.amount for r in rows} == {order.total}
+        assert ledger.totals(rows).status == order.payment_status, order.status
+        kinds.add((order.status, order.payment_method, tuple(r.kind for r in rows)))
+    assert ("shipped", "Cash on delivery", ("authorise",)) in kinds  # cash: on delivery
+    assert ("returned", "Visa •••• 4242", ("authorise", "capture", "refund")) in kinds
+
+
+def test_the_running_demo_leaves_the_scarce_variants_scarce(app):
+    import random
+
+    from portal.demo import life
+    from portal.models import Variant
+    start = datetime(2026, 3, 2, 9, 0)
+    with app.app_context():
+        seed(60, now=start)
+    scarce = {v.id: v.stock for v in Variant.select().where(Variant.stock <= 5)}
+    assert 0 in scarce.values() and set(scarce.values()) - {0}
+    rng = random.Random(5)
+    for hour in range(0, 48, 2):
+        life.keep_going(start + timedelta(hours=hour), rng=rng)
+    assert {v.id: v.stock for v in Variant.select().where(Variant.id.in_(list(scarce)))} == scarce
+    assert not Variant.select().where((Variant.stock > 5) & (Variant.stock < 10)).exists()
