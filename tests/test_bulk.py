@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from portal import cart
-from portal.models import Order, OrderEvent, OrderLine, OutboxEvent, PaymentTransaction, \
-    Shipment, ShipmentLine, TrackingEvent, Variant
+from portal.models import CartLine, Order, OrderEvent, OrderLine, OutboxEvent, \
+    PaymentTransaction, Shipment, ShipmentLine, TrackingEvent, Variant
 from portal.orders import ledger
 from portal.orders.bulk import Parcel, PastOrder, Times, place_past
 from portal.orders.lifecycle import Status
@@ -168,3 +168,27 @@ def test_ids_follow_on_from_orders_placed_before_and_after(buyer, shop):
                       shipping_total=0, payment=COD).order  # the sequence moved past them
     later, = place_past([past(buyer, shop, [line(shirt, "Linen shirt", 1)])])
     assert first.id < now.id < later.id
+
+
+def test_place_items_places_chosen_items_by_the_same_rules_and_leaves_the_cart(buyer, shop,
+                                                                                shop2):
+    from portal.orders.placing import place_items
+    shirt = make_variant(shop, "Linen shirt", price=3900, stock=2)
+    theirs = make_variant(shop2, "Wool beanie", price=2400, stock=5)
+    cart.add(buyer, shirt.id, 1)
+
+    def place(*items, **kw):
+        return place_items(buyer, shop.id, list(items), checkout_token=uuid.uuid4().hex,
+                           address=ADDRESS, shipping_total=0, payment=COD, **kw)
+    for items, code in [((), "checkout.empty"), (((theirs, 1),), "checkout.unknown_variant"),
+                        (((shirt, 3),), "checkout.out_of_stock")]:
+        with pytest.raises(CheckoutRefused) as refused:
+            place(*items)
+        assert refused.value.code == code
+    assert Order.select().count() == 0 and Variant.get_by_id(shirt.id).stock == 2
+    placed = place((shirt, 2), at=PLACED)
+    assert (placed.order.placed_at, placed.order.total, placed.authorisation.state) == \
+        (PLACED, 7800 + 250, "pending")
+    assert Variant.get_by_id(shirt.id).stock == 0
+    assert OutboxEvent.select().where(OutboxEvent.kind == "placed").count() == 1
+    assert [c.quantity for c in CartLine.select()] == [1]  # the buyer's own cart, untouched

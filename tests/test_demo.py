@@ -3,8 +3,9 @@ from datetime import datetime, timedelta
 
 import portal.demo
 from portal.demo import seed
-from portal.demo.orders import ORDER_TABLES, Clock
+from portal.demo.orders import Clock
 from portal.models import Order, OrderEvent, Shipment, Shop, TrackingEvent, User
+from portal.orders.bulk import ORDER_TABLES
 from portal.orders.lifecycle import Status
 from tests.conftest import empty_tables
 

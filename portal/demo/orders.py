@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from portal.demo.people import People
 from portal.demo.shops import BASKETS_PER_SHOP, Catalogue
-from portal.orders.bulk import ORDER_TABLES, Batch, Parcel, Times
+from portal.orders.bulk import Batch, Parcel, Times
 from portal.orders.lifecycle import Status
 from portal.orders.numbers import new_order_number
 from portal.orders.placing import PaymentChoice

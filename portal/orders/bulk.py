@@ -38,8 +38,8 @@ from itertools import count
 from typing import NamedTuple
 
 from portal.db import database, insert_rows, next_id, reset_sequences
-from portal.models import (Order, OrderEvent, OrderLine, PaymentTransaction, Product,
-                           Shipment, ShipmentLine, Shop, TrackingEvent, User, Variant)
+from portal.models import (Order, OrderEvent, OrderLine, PaymentTransaction, Shipment,
+                           ShipmentLine, Shop, TrackingEvent, User)
 from portal.orders import ledger, placing
 from portal.orders.editing import item_summary
 from portal.orders.lifecycle import PaymentStatus, Status, change_words
@@ -188,7 +188,8 @@ class Batch:
         reset_sequences(*ORDER_TABLES)
 
     def _state(self, status: Status, payment: PaymentChoice, currency: str) -> tuple:
-        key = (status, payment.display, payment.method_code, currency)
+        key = (status, payment.display, payment.method_code, payment.plugin, payment.fee,
+               currency)
         state = self._states.get(key)
         if state is None:
             ledger_constants = (payment.method_code, payment.plugin, payment.display[:80],
@@ -360,12 +361,4 @@ def _check_lines(lines: list[Line], shop: Shop) -> None:
         if item.quantity < 1 or item.line_total != item.unit_price * item.quantity:
             raise CheckoutRefused("checkout.bad_line", f"{item.product_name}: a line needs a "
                                   "quantity of 1 or more and a total of price × quantity.")
-    variant_ids = {item.variant for item in lines if item.variant}
-    if variant_ids:
-        known = {row[0] for row in Variant.select(Variant.id).join(Product)
-                 .where(Variant.id.in_(list(variant_ids)) & (Product.shop == shop.id)).tuples()}
-        missing = variant_ids - known
-        if missing:
-            raise CheckoutRefused("checkout.unknown_variant",
-                                  f"No variant {', '.join(map(str, sorted(missing)))} in the "
-                                  f"catalogue of {shop.name}.")
+    placing.check_catalogue(lines, shop)

@@ -149,6 +149,20 @@ def take_stock(lines) -> None:
                 "left. Lower the quantity in your cart and check out again.")
 
 
+def check_catalogue(lines, shop: Shop) -> None:
+    """Refuse (``checkout.unknown_variant``) a line whose variant is not in ``shop``'s
+    catalogue (lines without a variant are snapshots, and pass)."""
+    wanted = {item.variant for item in lines if item.variant}
+    if not wanted:
+        return
+    known = {row[0] for row in Variant.select(Variant.id).join(Product)
+             .where(Variant.id.in_(list(wanted)) & (Product.shop == shop.id)).tuples()}
+    if wanted - known:
+        raise CheckoutRefused("checkout.unknown_variant",
+                              f"No variant {', '.join(map(str, sorted(wanted - known)))} in "
+                              f"the catalogue of {shop.name}.")
+
+
 def ship_fields(address: dict) -> dict:
     """The order's ``ship_*`` columns from an address of :data:`ADDRESS_FIELDS`."""
     return dict(ship_name=address["name"][:120], ship_line1=address["line1"][:200],
@@ -242,6 +256,7 @@ def place_items(buyer: User, shop_id: int, items: list[tuple[Variant, int]], *,
         raise CheckoutRefused("checkout.empty", "There is nothing to order.")
     lines = [line(variant, variant.product.name, quantity)
              for variant, quantity in sorted(items, key=lambda item: item[0].id)]
+    check_catalogue(lines, Shop.get_by_id(shop_id))
     with database.atomic():
         return _write(buyer, shop_id, lines, checkout_token, address, shipping_total, payment,
                       None, 0, "", at or utcnow())
