@@ -8,7 +8,7 @@ HTMX_VERSION := 2.0.11
 HTMX_SHA256 := d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
 HTMX := static/vendor/htmx.min.js
 DB := instance/portal.sqlite3
-EXAMPLE := examples/portal-carrier-example
+EXAMPLES := examples/portal-carrier-example examples/portal-coupon-example
 FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -25,14 +25,16 @@ run: install $(DB)
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM EXIT; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
-# The import contracts (pyproject.toml, [tool.importlinter]), the portal's tests, then the
+# The import contracts (pyproject.toml, [tool.importlinter]), the portal's tests, then each
 # example plugin's own tests after installing it (as a plugin author would: pip install,
 # then pytest with the portal's fixtures).
 test: install
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
-	$(BIN)/python -m pip install --quiet ./$(EXAMPLE)
-	cd $(EXAMPLE) && $(CURDIR)/$(BIN)/pytest $(PYTEST_ARGS)
+	set -e; for example in $(EXAMPLES); do \
+	  $(BIN)/python -m pip install --quiet ./$$example; \
+	  (cd $$example && $(CURDIR)/$(BIN)/pytest $(PYTEST_ARGS)); \
+	done
 
 install: $(VENV)/.installed $(HTMX)
 

@@ -88,7 +88,8 @@ def create_app(config: dict | None = None) -> Flask:
     background.init_app(app)
     app.cli.command("plugins")(pluginmanager.list_plugins)  # in the app's context
 
-    from portal.web import auth, buyer, checkout, plugins, seller, shipments, shop, webhooks
+    from portal.web import (auth, buyer, checkout, payments, plugins, seller, shipments, shop,
+                            webhooks)
     from portal.web.render import wants_fragment
     app.register_blueprint(auth.bp)
     app.register_blueprint(buyer.bp)
@@ -98,6 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(shop.bp)
     app.register_blueprint(checkout.bp)
+    app.register_blueprint(payments.bp)
 
     from portal import cli, demo
     app.cli.add_command(cli.init_db_command)

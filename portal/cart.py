@@ -209,7 +209,7 @@ def carts_of(buyer_id: int) -> list[CartView]:
     """Every cart of the buyer that holds something, oldest first, lines in the order
     they were added: one query, however many carts and lines."""
     rows = (CartLine.select(CartLine.id, CartLine.quantity, CartLine.variant, Cart.id, Cart.shop,
-                            Variant.size, Variant.colour, Variant.price, Variant.stock,
+                            Variant.id, Variant.size, Variant.colour, Variant.price, Variant.stock,
                             Product.id, Product.name, Shop.id, Shop.name, Shop.slug, Shop.currency)
             .join(Cart).switch(CartLine).join(Variant).join(Product)
             .switch(Cart).join(Shop)

@@ -15,16 +15,12 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from portal import payments, shipping
-from portal.models import Order, PaymentTransaction, User
+from portal import cart, payments, shipping
+from portal.coupons import discounts
+from portal.models import Order, PaymentTransaction, Shop, User
 from portal.orders import placing
 from portal.orders.ledger import State
-
-
-# A shop whose carriers quote no rate ships at this flat rate (minor units of its currency):
-# a constant until shops have a flat-rate setting of their own.
-FLAT_RATE = 500
-FLAT_RATE_DAYS = 7
+from portal.payments import redirects
 
 
 @dataclass(frozen=True)
@@ -38,14 +34,15 @@ class ShippingOption:
 def shipping_options(shop, *, country: str, postal_code: str, item_count: int,
                      currency: str) -> list[ShippingOption]:
     """What shipping the buyer may choose: the shop's carriers' rates (through
-    ``carrier_rates``), or the flat rate when none quotes one."""
+    ``carrier_rates``) in the order's currency, or, when none quotes one, the shop's
+    flat rate (its settings: an amount in the shop's currency, which is the order's)."""
     draft = Order(ship_country=country, ship_postal_code=postal_code, item_count=item_count,
                   currency=currency)
     quote = shipping.quote_rates(shop, draft)
     options = [ShippingOption(f"{r.carrier_code}:{r.service_code}", r.service_name, r.amount,
                               r.days) for r in quote.rates if r.currency == currency]
-    return options or [ShippingOption("flat:standard", "Standard shipping", FLAT_RATE,
-                                      FLAT_RATE_DAYS)]
+    return options or [ShippingOption("flat:standard", "Standard shipping",
+                                      shop.flat_rate_amount, shop.flat_rate_days)]
 
 
 def check_phone(phone: str, country: str) -> tuple[str, str]:
@@ -67,6 +64,7 @@ class Outcome:
     order: Order
     authorisation: PaymentTransaction
     declined: str = ""  # why, when the payment was declined (the order is cancelled)
+    redirect_url: str = ""  # the payment waits for the buyer there (a wallet's page)
 
     @property
     def ok(self) -> bool:
@@ -76,17 +74,31 @@ class Outcome:
 def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: dict,
                   shipping_total: int, payment: placing.PaymentChoice, card_token: str = "",
                   expected_total: int | None = None, discount_total: int = 0,
-                  shipping_label: str = "") -> Outcome:
+                  shipping_label: str = "", coupon_codes=()) -> Outcome:
     """Place the order and authorise its payment. Raises ``CheckoutRefused`` (nothing
-    written); a declined payment is an :class:`Outcome` with ``declined`` set."""
+    written); a declined payment is an :class:`Outcome` with ``declined`` set, one that
+    waits for the buyer (a wallet) has ``redirect_url`` set.
+
+    The coupons (the typed ``coupon_codes`` and the shop's automatic ones) are worked
+    out again on the cart as it is now, as the review did: what the buyer reviewed is
+    what the order gets, or ``expected_total`` refuses it."""
+    plan = None
+    mine = next((c for c in cart.carts_of(buyer.id) if c.shop_id == shop_id), None)
+    if mine is not None:
+        shop = Shop.get_by_id(shop_id)
+        worked = discounts.evaluate(shop, buyer, mine, shipping=shipping_total,
+                                    codes=coupon_codes)
+        plan = worked.plan()
+        shipping_total -= worked.shipping_off
     placed = placing.place_order(buyer, shop_id, checkout_token=checkout_token,
                                  address=address, shipping_total=shipping_total,
                                  payment=payment, expected_total=expected_total,
-                                 discount_total=discount_total, shipping_label=shipping_label)
+                                 discount_total=discount_total, shipping_label=shipping_label,
+                                 coupons=plan)
     row = placed.authorisation
     if row is not None and row.state == State.PENDING:
         row = payments.run(row, token=card_token)  # a decline cancels the order there
     order = Order.get_by_id(placed.order.id)
     if row is not None and row.state == State.FAILED:
         return Outcome(order, row, row.message or "The payment was declined.")
-    return Outcome(order, row)
+    return Outcome(order, row, redirect_url=redirects.waiting_url(row))

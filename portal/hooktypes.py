@@ -7,12 +7,12 @@ A stable import path for plugin authors; the definitions live in
 from portal.hooks.hooktypes import (
     PluginRefusal, TrackingStatus, PluginInfo, CarrierInfo, TrackingNumberCheck,
     TrackingUpdate, TrackingQuery, TrackingReport, WebhookRequest, WebhookResult,
-    Parcel, Rate, Label, PaymentOption, PaymentResult, CouponKind, CartLine, Cart,
-    Coupon, Discount, OrderChange)
+    Parcel, Rate, Label, PaymentOption, PaymentResult, PaymentPrompt, PageButton,
+    PaymentPage, CouponKind, CartLine, Cart, Coupon, Discount, PlacedOrder, OrderChange)
 
 __all__ = [
     'PluginRefusal', 'TrackingStatus', 'PluginInfo', 'CarrierInfo',
     'TrackingNumberCheck', 'TrackingUpdate', 'TrackingQuery', 'TrackingReport',
     'WebhookRequest', 'WebhookResult', 'Parcel', 'Rate', 'Label', 'PaymentOption',
-    'PaymentResult', 'CouponKind', 'CartLine', 'Cart', 'Coupon', 'Discount',
-    'OrderChange']
+    'PaymentResult', 'PaymentPrompt', 'PageButton', 'PaymentPage', 'CouponKind',
+    'CartLine', 'Cart', 'Coupon', 'Discount', 'PlacedOrder', 'OrderChange']

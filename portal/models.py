@@ -9,12 +9,14 @@ from datetime import datetime, timezone
 
 from peewee import (
     BooleanField,
+    SQL,
     CharField,
     DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
     Model,
+    SQL,
     TextField,
 )
 
@@ -64,6 +66,10 @@ class Shop(BaseModel):
     modification_window_hours = IntegerField(default=12)  # buyers may ask for changes
     return_window_days = IntegerField(default=30)
     notify_by_email = BooleanField(default=True)
+    # What checkout charges when none of the shop's carriers quotes a rate. (Defaults in
+    # the schema too: a column added to a table other tables point at must have one.)
+    flat_rate_amount = IntegerField(default=500, constraints=[SQL("DEFAULT 500")])  # minor units
+    flat_rate_days = IntegerField(default=7, constraints=[SQL("DEFAULT 7")])  # delivery estimate
     # Where parcels leave from (printed on packing slips and labels).
     ship_from_name = CharField(max_length=120, default="")
     ship_from_line1 = CharField(max_length=200, default="")
@@ -143,6 +149,9 @@ class Order(BaseModel):
     version = IntegerField(default=1)  # optimistic locking: bumped by every write
     # The checkout that placed it (portal.orders.placing): one order per checkout.
     checkout_token = CharField(max_length=64, null=True, unique=True)
+    # What the buyer must pay before the seller's waiting change applies (minor units;
+    # 0: nothing waits). Kept on the order so lists and holds need no query for it.
+    balance_due = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         table_name = "orders"
@@ -180,6 +189,9 @@ class OrderLine(BaseModel):
     line_total = IntegerField()
     picked = BooleanField(default=False)  # ticked on the fulfilment checklist
     shipped_quantity = IntegerField(default=0)
+    # This line's share of the order's coupon discounts (portal.coupons.allocation), so a
+    # refund of the line gives back what the buyer paid for it: line_total - discount.
+    discount = IntegerField(default=0)
 
 
 class Shipment(BaseModel):
@@ -389,11 +401,18 @@ class PaymentTransaction(BaseModel):
     message = TextField(default="")
     display = CharField(max_length=80, default="")
     reason = CharField(max_length=200, default="")  # a refund's reason, as the seller gave it
+    # On an authorisation: when its money is captured, "on_shipping" or "on_delivery" (the
+    # plugin's PaymentOption.capture at checkout). In the schema too, as the flat rate's.
+    capture = CharField(max_length=12, default="on_shipping",
+                        constraints=[SQL("DEFAULT 'on_shipping'")])
     attempts = IntegerField(default=0)
     # A pending call is due (again) from this time; None once it is known.
     next_attempt_at = DateTimeField(null=True, default=utcnow)
     created_at = DateTimeField(default=utcnow)
     completed_at = DateTimeField(null=True)
+    # The authorisation a capture, refund or void moves money of (an order may have
+    # several: the checkout's, and one per balance paid). None on authorisations.
+    authorisation = ForeignKeyField("self", null=True, on_delete="CASCADE", index=False)
 
     class Meta:
         indexes = ((("order", "id"), False),)
@@ -405,8 +424,88 @@ PaymentTransaction.add_index(PaymentTransaction.index(
     .where(PaymentTransaction.next_attempt_at.is_null(False)))
 
 
+class PendingChange(BaseModel):
+    """A seller's change of an order's items that raises what the buyer pays: it waits
+    (``waiting``) until the buyer pays the difference (``applied``), or the seller or the
+    buyer calls it off (``cancelled``). ``changes`` is the edit as the seller made it
+    (JSON: line id -> [variant id, quantity]); ``lines_before`` the lines it was made
+    against, so a change the order has moved away from is never applied."""
+
+    order = ForeignKeyField(Order, on_delete="CASCADE", index=False)
+    request = ForeignKeyField(OrderRequest, null=True, on_delete="SET NULL", index=False)
+    changes = TextField()
+    lines_before = TextField()
+    description = CharField(max_length=500)
+    total_before = IntegerField()
+    total_after = IntegerField()
+    amount_due = IntegerField()
+    state = CharField(max_length=10, default="waiting")  # waiting, applied, cancelled
+    created_by = ForeignKeyField(User, on_delete="CASCADE", index=False)
+    created_at = DateTimeField(default=utcnow)
+    decided_at = DateTimeField(null=True)
+    reason = CharField(max_length=300, default="")
+
+    class Meta:
+        indexes = ((("order", "id"), False),)
+
+
+# One change waits per order at most, even when two edits race.
+PendingChange.add_index(
+    PendingChange.index(PendingChange.order, unique=True, name="pending_change_one_waiting")
+    .where(PendingChange.state == "waiting"))
+
+
+class Coupon(BaseModel):
+    """A seller's promotion (``portal.coupons``): a kind brought by a coupon plugin, its
+    settings for that kind, and the rules every coupon keeps (window, minimum spend,
+    limits, combining). ``uses`` counts the placed orders that hold a use (a cancel gives
+    one back): the checkout takes a use with a conditional update of this counter."""
+
+    shop = ForeignKeyField(Shop, on_delete="CASCADE", index=False)  # the indexes below start with it
+    code = CharField(max_length=40)  # as the seller wrote it: "SUMMER-15"
+    code_key = CharField(max_length=40)  # confusables folded (portal.coupons.codes): unique per shop
+    name = CharField(max_length=120)  # what seller and buyer read: "Summer sale"
+    plugin = CharField(max_length=80)  # the plugin that brings the kind
+    kind = CharField(max_length=40)  # its CouponKind.code
+    settings = TextField(default="{}")  # JSON: the kind's own settings (percent, products, ...)
+    starts_at = DateTimeField(null=True)  # naive UTC; None: from now on
+    ends_at = DateTimeField(null=True)  # naive UTC, exclusive; None: no end
+    timezone = CharField(max_length=64, default="UTC")  # the zone the seller gave the times in
+    min_spend = IntegerField(default=0)  # minor units of the shop's currency
+    usage_limit = IntegerField(null=True)  # uses in all; None: no limit
+    per_buyer_limit = IntegerField(null=True)  # uses per buyer (account or mailbox); None: no limit
+    combines = BooleanField(default=False)  # may be used together with other discounts
+    automatic = BooleanField(default=False)  # applies without a code (bundle, loyalty)
+    buyer = ForeignKeyField(User, null=True, on_delete="CASCADE")  # a one-off for this buyer only
+    offered_for = ForeignKeyField(Order, null=True, on_delete="SET NULL")  # the order it makes up for
+    status = CharField(max_length=10, default="active")  # active, paused, ended
+    uses = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("shop", "code_key"), True), (("shop", "status", "id"), False))
+
+
+class CouponUse(BaseModel):
+    """One coupon on one placed order: written in the placing transaction, released (not
+    deleted: the history stays) when the order is cancelled; a return keeps it."""
+
+    coupon = ForeignKeyField(Coupon, on_delete="CASCADE", index=False)  # the indexes below start with it
+    order = ForeignKeyField(Order, on_delete="CASCADE", index=True)
+    buyer = ForeignKeyField(User, on_delete="CASCADE", index=False)
+    email_key = CharField(max_length=254)  # the buyer's mailbox (portal.coupons.emails)
+    amount = IntegerField()  # the discount it gave, minor units (free shipping: the shipping)
+    created_at = DateTimeField(default=utcnow)
+    released_at = DateTimeField(null=True)  # the order was cancelled: the use counts no more
+
+    class Meta:
+        indexes = ((("coupon", "order"), True), (("coupon", "buyer"), False),
+                   (("coupon", "email_key"), False))
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
               WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine,
-              PaymentTransaction]
+              PaymentTransaction, PendingChange, Coupon, CouponUse]
 

@@ -17,7 +17,7 @@ from tests.factories import make_variant
 
 ADDRESS = dict(name="Ada Buyer", line1="1 Main St", line2="Apt 4", city="Springfield",
                region="IL", postal_code="62701", country="US", phone="+12175550100")
-COD = PaymentChoice("cod", "cod", 250, "Cash on delivery")
+COD = PaymentChoice("cod", "cod", 250, "Cash on delivery", capture="on_delivery")
 PLACED = datetime(2026, 3, 1, 12, 0)
 
 
@@ -67,8 +67,10 @@ def test_the_same_cart_makes_the_same_rows_as_place_order(buyer, shop):
         return PaymentTransaction.select(
             PaymentTransaction.kind, PaymentTransaction.amount, PaymentTransaction.currency,
             PaymentTransaction.method_code, PaymentTransaction.plugin,
-            PaymentTransaction.display).where(PaymentTransaction.order == order.id).tuples()
+            PaymentTransaction.display, PaymentTransaction.capture,
+            PaymentTransaction.authorisation).where(PaymentTransaction.order == order.id).tuples()
     assert list(authorisation(a)) == list(authorisation(b))
+    assert list(authorisation(b))[0][-2:] == ("on_delivery", None)  # the plugin's word
     # What differs is what "already placed" means: its authorisation was answered.
     assert (a.payment_status, b.payment_status) == ("awaiting", "authorised")
     assert PaymentTransaction.get(PaymentTransaction.order == b.id).state == "succeeded"
@@ -125,8 +127,10 @@ def test_the_payment_on_the_ledger_is_what_the_status_implies(buyer, shop, statu
                               status=status, **kw)])
     rows = ledger.rows_of(order.id)
     assert [r.kind for r in rows] == kinds and {r.amount for r in rows} == {order.total}
-    assert all(r.state == "succeeded" and r.reference.startswith(f"tg_{r.kind[:4]}")
+    start = "cod_" if payment is COD else "tg_"  # each plugin's own references
+    assert all(r.state == "succeeded" and r.reference.startswith(f"{start}{r.kind[:4]}")
                for r in rows)
+    assert rows[0].capture == ("on_delivery" if payment is COD else "on_shipping")
     assert order.payment_status == payment_status == ledger.totals(rows).status
     assert order.item_summary == "Tote" and order.address_verified is (
         status in (Status.PROCESSED, Status.SHIPPED, Status.DELIVERED, Status.RETURNED))

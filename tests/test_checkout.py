@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from portal import cart, checkout
-from portal.models import Address, CartLine, Order, PaymentTransaction, Variant
+from portal import cart, hookimpl
+from portal.hooktypes import PaymentOption, PaymentResult
+from portal.models import Address, CartLine, Order, PaymentTransaction, Shop, Variant
 from portal.testing import enable
 from tests.factories import make_variant
 
@@ -53,7 +54,7 @@ def test_a_whole_checkout_places_the_order_with_the_reviews_numbers(client, fill
     review = to_review(client, filled)
     assert "Standard shipping" in review or "Shipping" in review
     form = place_form(review)
-    assert form["expected_total"] == str(7800 + checkout.FLAT_RATE)
+    assert form["expected_total"] == str(7800 + filled.flat_rate_amount)
     response = client.post(url(filled, "place"), data=form)
     assert response.status_code == 303
     order = Order.get()
@@ -83,6 +84,21 @@ def test_a_declined_card_says_why_and_keeps_the_cart(client, filled, shirt):
     review = to_review(client, filled)  # the retry with another card
     assert client.post(url(filled, "place"), data=place_form(review)).status_code == 303
     assert Order.select().where(Order.status == "pending").count() == 1
+
+
+def test_a_shop_without_rates_offers_its_own_flat_rate_in_its_currency(client, filled, buyer):
+    Shop.update(currency="EUR", flat_rate_amount=650, flat_rate_days=3) \
+        .where(Shop.id == filled.id).execute()
+    client.post(url(filled, "address"), data=ADDRESS)
+    page = client.get(url(filled)).get_data(as_text=True)
+    assert re.search(r'value="flat:standard"[^<]*Standard shipping · <strong class="num">'
+                     r'€6\.50</strong> <span class="muted">· about 3 days', page)
+    review = to_review(client, filled)
+    form = place_form(review)
+    assert form["expected_total"] == str(7800 + 650)
+    assert client.post(url(filled, "place"), data=form).status_code == 303
+    order = Order.get()
+    assert (order.currency, order.shipping_total, order.total) == ("EUR", 650, 8450)
 
 
 def test_address_errors_are_beside_their_fields_and_phone_is_checked(client, filled):
@@ -116,14 +132,49 @@ def test_payment_methods_show_their_fee_and_a_card_error_is_beside_the_field(cli
     assert "4242 4242 4242 4241" not in page
     client.post(url(filled, "payment"), data={"method": "cod:cod"})
     form = place_form(client.get(url(filled)).get_data(as_text=True))
-    assert form["expected_total"] == str(7800 + checkout.FLAT_RATE + 250)
+    assert form["expected_total"] == str(7800 + filled.flat_rate_amount + 250)
 
 
-def test_a_coupon_code_is_refused_with_a_reason(client, filled):
+def test_an_unknown_coupon_code_is_refused_with_a_reason(client, filled):
     to_review(client, filled)
-    page = client.post(url(filled, "coupon"), data={"code": "SAVE10"}).get_data(as_text=True)
-    assert "Coupons come soon: this code can&#39;t be used yet" in page or \
-        "Coupons come soon: this code can't be used yet" in page
+    response = client.post(url(filled, "coupon"), data={"code": "SAVE10"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="coupon-error"' in page
+    assert "There is no coupon SAVE10 in this shop: check the spelling." in page
+    assert client.post(url(filled, "coupon"), data={"code": ""}).status_code == 422
+
+
+def test_a_coupon_shows_per_line_on_the_review_and_the_order_gets_it(client, filled, shirt):
+    from portal.coupons import records
+    records.save(filled, records.Draft(name="Summer", plugin="coupons", kind="percentage",
+                                       code="SUMMER-15", settings={"percent": 15},
+                                       usage_limit=3))
+    to_review(client, filled)
+    response = client.post(url(filled, "coupon"), data={"code": "summer 15"})
+    assert response.status_code == 303
+    review = client.get(url(filled)).get_data(as_text=True)
+    assert "SUMMER-15" in review and "−$11.70" in review  # 15% of 2 × $39.00, on the line
+    assert re.search(r'id="review-discount">−\$11.70<', review)
+    form = place_form(review)
+    assert form["expected_total"] == str(7800 - 1170 + shirt.product.shop.flat_rate_amount)
+    assert client.post(url(filled, "place"), data=form).status_code == 303
+    order = Order.get()
+    assert order.discount_total == 1170 and order.total == 7800 - 1170 + shirt.product.shop.flat_rate_amount
+    page = client.get(f"/orders/{order.number}").get_data(as_text=True)
+    assert "SUMMER-15" in page
+
+
+def test_a_coupon_can_be_taken_off_again(client, filled, shirt):
+    from portal.coupons import records
+    records.save(filled, records.Draft(name="Ten", plugin="coupons", kind="percentage",
+                                       code="TENOFF", settings={"percent": 10}))
+    to_review(client, filled)
+    client.post(url(filled, "coupon"), data={"code": "TENOFF"})
+    assert "−$7.80" in client.get(url(filled)).get_data(as_text=True)
+    assert client.post(url(filled, "coupon"), data={"remove": "TENOFF"}).status_code == 303
+    review = client.get(url(filled)).get_data(as_text=True)
+    assert "−$7.80" not in review and place_form(review)["expected_total"] == \
+        str(7800 + shirt.product.shop.flat_rate_amount)
 
 
 def test_a_buyer_checks_out_only_their_own_cart(client, auth, filled, buyer2, shop):
@@ -216,3 +267,77 @@ def test_every_checkout_form_needs_its_csrf_token(csrf_app, buyer, shop, shirt):
         assert client.post(url(shop, step), data=ADDRESS).status_code == 400
     assert client.post(url(shop, "address"),
                        data={**ADDRESS, "csrf_token": csrf_token(page)}).status_code == 303
+
+
+class PayOnPickup:
+    """Another author's payment plugin whose option declares when its money is taken."""
+
+    def __init__(self, capture="on_delivery"):
+        self.capture, self.captured = capture, []
+
+    @hookimpl
+    def payment_methods(self, currency):
+        return [PaymentOption("pickup", "Pay on pickup", 0, currency, capture=self.capture)]
+
+    @hookimpl
+    def payment_authorise(self, method_code, amount, currency, idempotency_key):
+        if method_code == "pickup":
+            return PaymentResult(True, f"pk-{idempotency_key}", amount, currency, "Pay on pickup")
+        return None
+
+    @hookimpl
+    def payment_capture(self, method_code, amount, currency, idempotency_key):
+        if method_code == "pickup":
+            self.captured.append(amount)
+            return PaymentResult(True, f"pkc-{idempotency_key}", amount, currency)
+        return None
+
+
+def test_a_method_captured_on_delivery_is_taken_when_delivered_not_when_shipped(
+        client, filled, seller, register_plugin):
+    """Whatever its code: the option's ``capture`` goes with the authorisation."""
+    from portal import payments
+    from portal.orders import fulfilment
+    pickup = register_plugin(PayOnPickup(), "pickup")
+    enable(filled, "pickup")
+    form = place_form(to_review(client, filled, card={"method": "pickup:pickup"}))
+    assert client.post(url(filled, "place"), data=form).status_code == 303
+    order = Order.get()
+    auth = PaymentTransaction.get(PaymentTransaction.kind == "authorise")
+    assert (auth.plugin, auth.state, auth.capture) == ("pickup", "succeeded", "on_delivery")
+    fulfilment.check_and_process(order, picked={line.id for line in fulfilment.lines_of(order)},
+                                 address_verified=True, version=order.version, actor=seller)
+    order = Order.get_by_id(order.id)
+    fulfilment.ship(order, fulfilment.Package(fulfilment.remaining(order), "manual", "Manual",
+                                              "TRACK1"), version=order.version, actor=seller)
+    payments.settle(order.id)
+    assert pickup.captured == [] and Order.get_by_id(order.id).payment_status == "authorised"
+    order = Order.get_by_id(order.id)
+    fulfilment.mark_delivered(order, version=order.version, actor=seller)
+    payments.settle(order.id)
+    assert pickup.captured == [order.total]
+    assert Order.get_by_id(order.id).payment_status == "paid"
+
+
+@pytest.mark.parametrize("method,capture", [("card:card", "on_shipping"),
+                                             ("cod:cod", "on_delivery")])
+def test_the_authorisation_keeps_when_the_plugin_captures(client, filled, method, capture):
+    enable(filled, "cod")
+    form = place_form(to_review(client, filled, card={**CARD, "method": method}))
+    assert client.post(url(filled, "place"), data=form).status_code == 303
+    assert PaymentTransaction.get(PaymentTransaction.kind == "authorise").capture == capture
+
+
+def test_an_option_that_names_no_known_capture_is_not_offered(client, filled, register_plugin,
+                                                               caplog):
+    register_plugin(PayOnPickup(capture="on_collection"), "pickup")
+    enable(filled, "pickup")
+    client.post(url(filled, "address"), data=ADDRESS)
+    page = client.get(url(filled)).get_data(as_text=True)
+    option = re.search(r'name="option" value="([^"]+)"', page).group(1)
+    client.post(url(filled, "shipping"), data={"option": option})
+    page = client.get(url(filled)).get_data(as_text=True)
+    assert 'value="card:card"' in page and "pickup" not in page
+    assert "capture='on_collection'" in caplog.text
+    response = client.post(url(filled, "payment"), data={"method": "pickup:pickup"})
+    assert response.status_code == 422

@@ -110,6 +110,9 @@ def test_demo_orders_are_as_far_fulfilled_as_their_status_says(app, runner):
         assert packed == ({(l.id, l.quantity) for l in lines} if shipped else set())
     # Every demo shop ships with the demo carrier, so `make run` shows live tracking.
     assert PluginConfig.select().where(PluginConfig.plugin == "demo").count() == Shop.select().count()
+    # Their flat rate (checkout's fallback) is the seeded baskets' shipping and delivery time.
+    assert {(s.flat_rate_amount, s.flat_rate_days - s.handling_days) for s in Shop.select()} \
+        == {(499, 4)}
 
 
 def test_demo_seller_has_buyer_requests_waiting(app, runner):
@@ -304,7 +307,9 @@ def test_the_demo_life_costs_the_same_few_queries_however_many_orders_there_are(
     few_steps, few_queries = one_run(0)
     many_steps, many_queries = one_run(150)
     assert {"processed", "shipped", "placed"} <= set(few_steps) and many_steps == few_steps
-    assert many_queries == few_queries < 100
+    # The bound: a run's steps, each through the domain, and a Demo Wallet order paid
+    # through the wallet's page as its buyer would (two more plugin calls).
+    assert many_queries == few_queries < 120
     # And with nothing to do, a run is three small queries.
     count_queries.statements.clear()
     while life.keep_going(start + timedelta(days=2), rng=random.Random(3)):
@@ -316,9 +321,13 @@ def test_a_demo_order_is_placed_from_the_catalogue_with_its_stock(app, shop, buy
     import random
 
     from portal.demo.life import place_demo_order
-    from portal.models import Address, CartLine, OrderLine, OutboxEvent, Variant
+    from portal.hooks.shop_plugins import new_secret
+    from portal.models import Address, CartLine, OrderLine, OutboxEvent, PluginConfig, Variant
     from tests.factories import make_variant
     now = datetime(2026, 3, 2, 9, 0)
+    # The wallet on, as at the demo shops: the demo buyer pays with it too.
+    PluginConfig.create(shop=shop, plugin="wallet", enabled=True, settings="{}",
+                        webhook_secret=new_secret())
     assert place_demo_order(buyer, shop, now) is None  # no address, no catalogue: no order
     Address.create(user=buyer, full_name="Bea Buyer", line1="1 Main Street", city="Portland",
                    region="OR", postal_code="97205", country="US", is_default=True)
@@ -371,7 +380,7 @@ def test_the_worker_runs_the_demo_life_every_ten_minutes(app):
 
 def test_a_running_demo_s_new_orders_have_their_payment_on_the_record(app):
     """Orders the demo shop takes while it runs are authorised on the ledger like the
-    seeder's, through plugins that exist (no wallet until its plugin does)."""
+    seeder's, through plugins that exist (the wallet too)."""
     from portal.demo.orders import PAYMENTS
     from portal.hooks import pluginmanager
     from portal.models import PaymentTransaction, utcnow
@@ -416,3 +425,60 @@ def test_the_running_demo_leaves_the_scarce_variants_scarce(app):
         life.keep_going(start + timedelta(hours=hour), rng=rng)
     assert {v.id: v.stock for v in Variant.select().where(Variant.id.in_(list(scarce)))} == scarce
     assert not Variant.select().where((Variant.stock > 5) & (Variant.stock < 10)).exists()
+
+
+def test_the_demo_captures_each_method_when_its_plugin_says(app):
+    """The demo's ledger rows say when each method's money is taken as the plugin's
+    PaymentOption does (cash on delivery: when Delivered), and carry each plugin's own
+    references, so its orders behave as checkout's would."""
+    from portal.demo.orders import PAYMENTS
+    from portal.hooks import pluginmanager
+    from portal.models import PaymentTransaction
+    for payment in PAYMENTS:
+        options = pluginmanager.call(payment.plugin, "payment_methods", shop_id=1,
+                                     currency="USD", amount=1000, settings={}).value
+        assert payment.capture == next(o.capture for o in options
+                                       if o.method_code == payment.method_code)
+    with app.app_context():
+        seed(60, with_requests=False)
+    rows = PaymentTransaction.select().where(PaymentTransaction.kind == "authorise")
+    assert {(r.method_code, r.capture) for r in rows} == {("card", "on_shipping"),
+                                                           ("wallet", "on_shipping"),
+                                                           ("cod", "on_delivery")}
+    starts = {"card": "tg_", "wallet": "wal_", "cod": "cod_"}
+    for row in PaymentTransaction.select():
+        kind = "auth" if row.kind == "authorise" else row.kind
+        assert row.reference.startswith(f"{starts[row.plugin]}{kind}_"), row.reference
+
+
+def test_a_running_demo_pays_with_every_demo_method(app):
+    """While the demo runs, an order paid with each demo method is authorised by its plugin
+    (the wallet's approved on its page, as a buyer would), and its "placed" outbox event
+    carries the figures the order_placed hook tells plugins."""
+    import json
+    import random
+
+    from portal.demo.life import place_demo_order
+    from portal.demo.orders import PAYMENTS
+    from portal.models import OutboxEvent, PaymentTransaction, utcnow
+    with app.app_context():
+        seed(60, with_requests=False)
+    buyer = User.get(User.email == "buyer@example.com")
+    shop = Shop.get(Shop.owner == User.get(User.email == "seller@example.com").id)
+    paid = {}
+    for k in range(60):
+        order = place_demo_order(buyer, shop, utcnow(), random.Random(k))
+        if order is not None:
+            paid.setdefault(order.payment_method, order)
+        if len(paid) == len({p.display for p in PAYMENTS}):
+            break
+    assert set(paid) == {p.display for p in PAYMENTS}
+    for order in paid.values():
+        rows = list(PaymentTransaction.select().where(PaymentTransaction.order == order.id))
+        assert [(r.kind, r.amount, r.state) for r in rows] == \
+            [("authorise", order.total, "succeeded")], order.payment_method
+        assert order.payment_status == "authorised"
+        event = OutboxEvent.get((OutboxEvent.order == order.id) & (OutboxEvent.kind == "placed"))
+        details = json.loads(event.payload)
+        assert (details["total"], details["item_count"], details["payment_method"]) == \
+            (order.total, order.item_count, order.payment_method)

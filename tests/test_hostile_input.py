@@ -35,6 +35,11 @@ def world(app, buyer, shop, shop2):
     other = make_order(make_user("x@example.com"), shop2)
     tote = make_variant(shop2, "Canvas tote", stock=500)
     cart.add(buyer, tote.id, 1)  # a cart line to change, with the shop's products to see
+    from portal.coupons import records
+    coupon = records.save(shop, records.Draft(name="Bundle", plugin="coupons", kind="bundle",
+                                              settings={"products": [variant.product_id],
+                                                        "quantity": 2, "percent": 10}))
+    waiting = _wallet_payment(buyer, shop)  # a payment waiting on the wallet's page
     app.config.update(LOGIN_RATE_LIMIT="100000 per minute",
                       REGISTER_RATE_LIMIT="100000 per minute")
     clients = {"anonymous": app.test_client()}
@@ -42,7 +47,23 @@ def world(app, buyer, shop, shop2):
         clients[who] = app.test_client()
         clients[who].post("/login", data={"email": email, "password": "password-123"})
     return dict(orders=orders, shipment=shipment, request=request, other=other,
-                clients=clients, app=app, variant=variant, line=CartLine.get())
+                clients=clients, app=app, variant=variant, line=CartLine.get(), coupon=coupon,
+                waiting=waiting)
+
+
+def _wallet_payment(buyer, shop):
+    """An order placed with the wallet, its authorisation waiting for the buyer."""
+    from portal import checkout
+    from portal.orders.placing import PaymentChoice
+    enable(shop, "wallet")
+    cart.add(buyer, make_variant(shop, "Wool beanie", stock=50).id, 1)
+    outcome = checkout.place_and_pay(
+        buyer, shop.id, checkout_token="hostile-wallet", shipping_total=0,
+        address=dict(name="Bea", line1="1 Main St", city="Springfield", region="IL",
+                     postal_code="62701", country="US", phone=""),
+        payment=PaymentChoice("wallet", "wallet", 0, "Demo Wallet"))
+    assert outcome.redirect_url
+    return outcome.authorisation
 
 
 def _get(world, who, url, **kwargs):
@@ -162,7 +183,8 @@ ROUTES = {
     "auth.login": "anonymous", "auth.register": "anonymous", "auth.logout": "buyer",
     "buyer.orders": "buyer", "buyer.order_detail": "buyer", "buyer.order_tracking": "buyer",
     "buyer.cancel": "buyer", "buyer.address": "buyer", "buyer.modification": "buyer",
-    "buyer.return_order": "buyer",
+    "buyer.return_order": "buyer", "buyer.balance_page": "buyer", "buyer.pay_balance": "buyer",
+    "buyer.decline_change": "buyer", "seller.cancel_change": "seller",
     "seller.dashboard": "seller", "seller.order": "seller", "seller.checklist": "seller",
     "seller.process": "seller", "seller.ship": "seller", "seller.label": "seller",
     "seller.label_rates": "seller",
@@ -180,6 +202,9 @@ ROUTES = {
     "shop.cart_page": "buyer", "shop.update_line": "buyer", "shop.remove_line": "buyer",
     "checkout.page": "buyer", "checkout.address": "buyer", "checkout.shipping": "buyer",
     "checkout.payment": "buyer", "checkout.coupon": "buyer", "checkout.place": "buyer",
+    "seller.coupons": "seller", "seller.new_coupon": "seller", "seller.edit_coupon": "seller",
+    "seller.coupon_status": "seller", "seller.offer_coupon": "seller",
+    "payments.page": "buyer", "payments.returned": "buyer",
 }
 NOT_FUZZED = {"static"}
 
@@ -216,7 +241,10 @@ def _pages(world) -> list[tuple[str, str]]:
              ("seller", f"/seller/shipments/{world['shipment'].id}/events"), ("seller", "/seller/"),
              ("anonymous", "/"), ("buyer", "/cart"), ("anonymous", "/shops/northwind-threads"),
              ("buyer", f"/shops/northwind-threads/products/{world['variant'].product_id}"),
-             ("buyer", "/checkout/northwind-threads")]
+             ("buyer", "/checkout/northwind-threads"), ("seller", "/seller/coupons"),
+             ("seller", "/seller/coupons/new?kind=coupons:bundle"),
+             ("seller", f"/seller/coupons/{world['coupon'].id}"),
+             ("buyer", f"/payments/{world['waiting'].id}/pay")]
     for order in world["orders"].values():
         pages += [("buyer", f"/orders/{order.number}"), ("seller", f"/seller/orders/{order.number}")]
     return pages
@@ -247,6 +275,8 @@ def _url_values(world, draw):
         "slug": draw(st.one_of(st.just("northwind-threads"), VALUES.filter(lambda v: "/" not in v))),
         "product_id": draw(st.one_of(st.just(world["variant"].product_id), st.integers(0, 2**70))),
         "line_id": draw(st.one_of(st.just(world["line"].id), st.integers(0, 2**70))),
+        "coupon_id": draw(st.one_of(st.just(world["coupon"].id), st.integers(0, 2**70))),
+        "row_id": draw(st.one_of(st.just(world["waiting"].id), st.integers(0, 2**70))),
     }
 
 

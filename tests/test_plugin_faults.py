@@ -226,3 +226,86 @@ def test_a_webhook_refused_with_plugin_refusal_is_a_400_not_retry_later(client, 
                            content_type="application/json")
     assert response.status_code == 400
     assert "Picky Post pushes are JSON objects." in response.get_data(as_text=True)
+
+
+# -- card data in a crash is redacted --------------------------------------------------
+
+class LeakyGateway:
+    """A payment plugin whose failures quote the card it was handed."""
+
+    @hookimpl
+    def payment_authorise(self, method_code, idempotency_key):
+        if method_code == "refuse":
+            raise PluginRefusal("Card 4242 4242 4242 4242 (CVC 321) is blocked")
+        try:
+            raise KeyError("4000000000000002")
+        except KeyError as exc:  # chained: the traceback holds both messages
+            raise ValueError("gateway rejected card 4000-0000-0000-0002 exp 12/40 "
+                             "{'card_cvc': '123'}") from exc
+
+    @hookimpl
+    def order_placed(self, order):
+        raise ConnectionError("analytics refused 4000 0000 0000 0002, cvv 1234")
+
+
+def test_a_crashing_plugins_card_number_and_cvc_reach_neither_logs_nor_database(
+        app, buyer, shop, register_plugin, caplog, database_url):
+    import re
+
+    from portal import outbox, payments
+    from portal.db import database, is_sqlite
+    from portal.hooks.order_events import PLUGINS
+    from portal.models import OrderEvent, OutboxEvent, PaymentTransaction
+    from portal.orders.lifecycle import record
+    caplog.set_level(logging.DEBUG)
+    register_plugin(LeakyGateway(), "leaky")
+    enable(shop, "leaky")
+    order = make_order(buyer, shop)
+    PaymentTransaction.delete().execute()
+    crashed = payments.authorise(order, plugin="leaky", method_code="leaky", token="",
+                                 amount=order.total, idempotency_key="k-crash")
+    refused = payments.authorise(make_order(buyer, shop), plugin="leaky", method_code="refuse",
+                                 token="", amount=order.total, idempotency_key="k-refuse")
+    record(order, "placed", "Order placed", actor=buyer, actor_role="buyer")
+    outbox.deliver_due([PLUGINS])
+
+    # What is kept still says what happened, without the card.
+    crashed, refused = (PaymentTransaction.get_by_id(r.id) for r in (crashed, refused))
+    assert crashed.state == "pending" and \
+        "ValueError: gateway rejected card [card number redacted] exp 12/40" in crashed.message
+    assert refused.state == "failed" and refused.message == \
+        "Card [card number redacted] (CVC [redacted]) is blocked."
+    failure = OutboxEvent.get(OutboxEvent.kind == "placed").last_error
+    assert "ConnectionError: analytics refused [card number redacted], cvv [redacted]" in failure
+    assert "[card number redacted]" in pluginmanager.problem("leaky")
+    assert "ValueError: gateway rejected card [card number redacted]" in caplog.text
+    assert "KeyError: '[card number redacted]'" in caplog.text  # the chained one too
+
+    secrets = ["4000000000000002", "4242424242424242", "123'", "cvv 1234", "CVC 321"]
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    stored = " ".join([r.message for r in PaymentTransaction.select()]
+                      + [e.last_error for e in OutboxEvent.select()]
+                      + [e.message for e in OrderEvent.select()])
+    for text in (logged, stored):
+        digits = re.sub(r"(?<=\d)[ -](?=\d)", "", text)
+        assert not [s for s in secrets if s in text or s in digits], text
+    if is_sqlite():
+        database.execute_sql("PRAGMA wal_checkpoint(FULL)")
+        raw = open(database_url.removeprefix("sqlite:///"), "rb").read()
+        assert not any(s.encode() in raw for s in ("4000000000000002", "4000-0000-0000-0002",
+                                                   "4000 0000 0000 0002", "4242 4242"))
+
+
+@pytest.mark.parametrize("text,kept", [
+    ("declined: 4000 0000 0000 0002, cvc 123", "declined: [card number redacted], cvc [redacted]"),
+    ("Amex 3782-822463-10005", "Amex [card number redacted]"),
+    ("CVV2 code 1234; 987 (cvc)", "CVV2 code [redacted]; [redacted] (cvc)"),
+    ("\u0664\u0660\u0660\u0660" * 4, "[card number redacted]"),
+    # What is no card data stays readable: amounts, order numbers, years, keys, times.
+    ("refund of 3900 on 7K3Q9-XWD2M (k-42) after 2.5 s", None),
+    ("we decided in 2026 after an accident 1234", None),
+    ("order 123456789012 has 12 digits", None),
+])
+def test_redact_takes_out_card_numbers_and_cvcs_only(text, kept):
+    from portal.hooks.redact import redact
+    assert redact(text) == (text if kept is None else kept)

@@ -246,7 +246,7 @@ def test_without_the_installed_package_the_builtins_come_from_pyproject(monkeypa
     pluginmanager.builtins.cache_clear()
     try:
         assert set(pluginmanager.builtins()) == {"card", "cod", "manual", "demo", "ups", "usps", "fedex",
-                                                 "dhl", "easypost"}
+                                                 "dhl", "easypost", "coupons", "wallet"}
     finally:
         pluginmanager.builtins.cache_clear()
 

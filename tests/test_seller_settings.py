@@ -11,7 +11,7 @@ VALID = {"ship_from_name": "Northwind Threads", "ship_from_line1": "1 Dock Road"
          "ship_from_line2": "", "ship_from_city": "Portland", "ship_from_region": "oregon",
          "ship_from_postal_code": "97205", "ship_from_country": "US", "handling_days": "3",
          "modification_window_hours": "24", "return_window_days": "14",
-         "notify_by_email": "y"}
+         "notify_by_email": "y", "flat_rate": "6.50", "flat_rate_days": "5"}
 
 
 def test_settings_are_saved(client, auth, shop):
@@ -82,3 +82,50 @@ def test_the_settings_are_saved_by_the_domain_in_one_step(shop):
     # An empty ship-from address (but its country) is no address to check.
     shop_settings.update(shop, dataclasses.replace(wanted, ship_from={"country": "US"}))
     assert Shop.get_by_id(shop.id).ship_from_line1 == ""
+
+
+def test_the_flat_rate_is_money_in_the_shops_currency(client, auth, shop):
+    auth.login("seller@example.com")
+    html = client.get("/seller/settings").get_data(as_text=True)
+    assert "Flat shipping rate (USD)" in html and 'value="5.00"' in html  # the 500 it had
+    assert client.post("/seller/settings", data={**VALID, "flat_rate": "1,250.5",
+                                                 "flat_rate_days": "3"}).status_code == 303
+    saved = Shop.get_by_id(shop.id)
+    assert (saved.flat_rate_amount, saved.flat_rate_days) == (125050, 3)
+    assert 'value="1250.50"' in client.get("/seller/settings").get_data(as_text=True)
+    assert client.post("/seller/settings", data={**VALID, "flat_rate": "0"}).status_code == 303
+    assert Shop.get_by_id(shop.id).flat_rate_amount == 0  # free shipping is a flat rate too
+    Shop.update(currency="JPY").where(Shop.id == shop.id).execute()
+    assert client.post("/seller/settings", data={**VALID, "flat_rate": "800"}).status_code == 303
+    assert Shop.get_by_id(shop.id).flat_rate_amount == 800  # yen have no minor units
+
+
+@pytest.mark.parametrize("typed,days,field,message", [
+    ("-1", "5", "flat_rate", "An amount in USD, such as 5.00."),
+    ("1.005", "5", "flat_rate", "An amount in USD, such as 5.00."),
+    ("1e3", "5", "flat_rate", "An amount in USD, such as 5.00."),
+    ("\u0661\u0662", "5", "flat_rate", "An amount in USD, such as 5.00."),
+    ("", "5", "flat_rate", "What do you charge when no carrier quotes a rate? 0 ships free."),
+    ("250000", "5", "flat_rate", "From $0.00 to $100,000.00."),
+    ("5", "0", "flat_rate_days", "From 1 to 60 days."),
+    ("5", "", "flat_rate_days", "How many days does flat-rate shipping take?"),
+])
+def test_a_bad_flat_rate_is_refused_beside_its_field(client, auth, shop, typed, days, field,
+                                                      message):
+    auth.login("seller@example.com")
+    response = client.post("/seller/settings", data={**VALID, "flat_rate": typed,
+                                                     "flat_rate_days": days})
+    assert response.status_code == 422
+    assert f'id="{field}-error">{message}' in response.get_data(as_text=True)
+    stored = Shop.get_by_id(shop.id)
+    assert (stored.flat_rate_amount, stored.flat_rate_days, stored.handling_days) == (500, 7, 2)
+
+
+def test_the_domain_refuses_a_flat_rate_out_of_bounds(shop):
+    settings = shop_settings.ShopSettings(ship_from={"country": "US"}, handling_days=2,
+                                          modification_window_hours=12, return_window_days=30,
+                                          flat_rate=-5, flat_rate_days=90)
+    with pytest.raises(shop_settings.FlatRateRefused) as refused:
+        shop_settings.update(shop, settings)
+    assert set(refused.value.errors) == {"flat_rate", "flat_rate_days"}
+    assert Shop.get_by_id(shop.id).flat_rate_amount == 500

@@ -22,6 +22,7 @@ from flask.cli import with_appcontext
 
 from portal.demo.bulk import bulk_load
 from portal.db import database, drop_schema, insert_rows, reset_sequences, upgrade_schema
+from portal.demo.coupons import make_coupons
 from portal.demo.orders import OrderMaker
 from portal.demo.people import DEMO_LOGINS, make_people
 from portal.demo.shops import make_shops
@@ -43,7 +44,9 @@ def seed(n_orders: int, *, seed_value: int = 2026, now: datetime | None = None,
     rng, now = random.Random(seed_value), now or utcnow()
     with database.atomic():
         people = make_people(n_orders, now)
-        maker = OrderMaker(rng, now, people, make_shops(people.seller_ids, rng))
+        shops = make_shops(people.seller_ids, rng)
+        make_coupons(shops[0].shop_id, now)  # the demo seller's shop
+        maker = OrderMaker(rng, now, people, shops)
     if in_background is None:
         in_background = n_orders >= IN_BACKGROUND_FROM
     spans = [(start, min(n_orders, start + CHUNK)) for start in range(0, n_orders, CHUNK)]

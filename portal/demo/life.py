@@ -30,6 +30,7 @@ from portal.models import (Address, Order, OrderRequest, PluginConfig, Product, 
                            Variant, utcnow)
 from portal.orders import fulfilment, holds, placing
 from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused
+from portal.payments import redirects
 from portal.plugins import card
 
 log = logging.getLogger("portal.demo.life")
@@ -184,8 +185,8 @@ def place_demo_order(buyer: User, shop: Shop, now: datetime | None = None,
     """The buyer orders one to three of the shop's items that are not scarce, to their
     default address, as checkout places an order (``placing.place_items``: stock taken,
     "Order placed" on the timeline and in the outbox, the authorisation on the ledger),
-    and pays as a buyer does: the payment plugin is asked (a test card, or cash on
-    delivery). The buyer's own cart is left alone. None if nothing is in stock, the
+    and pays as a buyer does: the payment plugin is asked (a test card, cash on
+    delivery, or the Demo Wallet, approved on its page). The buyer's own cart is left alone. None if nothing is in stock, the
     buyer has no address, or someone bought the last ones first."""
     now, rng = now or utcnow(), rng or _system_random
     address = (Address.select().where(Address.user == buyer.id)
@@ -215,5 +216,17 @@ def place_demo_order(buyer: User, shop: Shop, now: datetime | None = None,
     number = DEMO_CARDS.get(payment.display)
     token = card.tokenize(number, f"12/{(now.year + 3) % 100:02d}", "123", today=now.date()) \
         if number else ""
-    payments.run(placed.authorisation, token=token, now=now)
+    row = payments.run(placed.authorisation, token=token, now=now)
+    if redirects.waiting_url(row):  # the wallet: its page waits for the buyer
+        _answer_page(row, now)
     return Order.get_by_id(placed.order.id)
+
+
+def _answer_page(row, now: datetime) -> None:
+    """The demo buyer answers a payment page as a buyer would: its main button (the
+    wallet's Approve), then back to the portal with the plugin's answer."""
+    shown = redirects.page(row)
+    button = next((b for b in shown.buttons if b.primary), None) if shown else None
+    answered = redirects.page(row, button.action) if button else None
+    if answered is not None and answered.answer:
+        payments.run(row, token=answered.answer, now=now)

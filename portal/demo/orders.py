@@ -21,12 +21,14 @@ STATUSES = list(Status)
 DEMO_FIRST = 2 * len(STATUSES)  # the demo buyers' first orders: one in every status each
 DEMO_HISTORY_EVERY = 1000  # then every 1000th order is buyer@example.com's: pages to page
 FIRST_AGE = {Status.PENDING: .3, Status.PROCESSED: 1.5, Status.SHIPPED: 4}  # else 30 days
-# Each with its plugin, which the seeded shops have on, or which is always there. The
-# digital wallet joins when its plugin exists: an order naming a missing plugin could
-# never be captured or refunded.
+# Every method names a plugin that exists (an order naming a missing plugin could never
+# be captured or refunded); the demo shops turn each of them on (portal.demo.shops).
+# Each takes its money when its plugin's PaymentOption.capture says (cash on delivery:
+# on delivery); the bulk path writes each plugin's own references.
 PAYMENTS = [PaymentChoice("card", "card", 0, "Visa •••• 4242"),
             PaymentChoice("card", "card", 0, "Mastercard •••• 4444"),
-            PaymentChoice("cod", "cod", 150, "Cash on delivery")]
+            PaymentChoice("cod", "cod", 150, "Cash on delivery", capture="on_delivery"),
+            PaymentChoice("wallet", "wallet", 0, "Demo Wallet")]
 CANCEL_REASONS = ["Ordered by mistake", "Found a better price", "Out of stock",
                   "Delivery too slow"]
 TRACKING_STEPS = [("pre_transit", "Label created", "Portland, OR"),

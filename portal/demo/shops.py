@@ -3,6 +3,7 @@
 import random
 from dataclasses import dataclass
 
+from portal.hooks.shop_plugins import new_secret
 from portal.models import PluginConfig, Product, Shop, Variant
 from portal.orders.bulk import Basket, basket
 from portal.orders.placing import line
@@ -31,14 +32,20 @@ def make_shops(seller_ids: list[int], rng: random.Random) -> list[Catalogue]:
     result = []
     for i, owner in enumerate(seller_ids):
         name = SHOP_NAMES[i] if i < len(SHOP_NAMES) else f"{SHOP_NAMES[i % 8]} {i // 8 + 1}"
+        # The flat rate (when no carrier quotes one) is what the seeded baskets pay for
+        # shipping, and takes as long as their estimated delivery.
         shop = Shop.create(owner=owner, name=name, slug=f"shop-{i + 1}",
-                           handling_days=2 + i % 3)
+                           handling_days=2 + i % 3, flat_rate_amount=499,
+                           flat_rate_days=2 + i % 3 + 4)
         # The demo carrier is on, so that the background worker moves
         # shipped demo parcels along while `make run` is open.
         PluginConfig.create(shop=shop, plugin="demo", enabled=True,
                             settings='{"journeys": "mixed", "minutes_per_step": 1}')
-        # The card test gateway is on, so the demo buyer can check out with a test card.
+        # The card test gateway and the wallet are on, so the demo buyer can check out with
+        # a test card or the wallet (whose answers are signed with the shop's secret).
         PluginConfig.create(shop=shop, plugin="card", enabled=True, settings="{}")
+        PluginConfig.create(shop=shop, plugin="wallet", enabled=True,
+                            settings='{"display_name": "Demo Wallet"}', webhook_secret=new_secret())
         variants = []
         for j in range(6):
             pname, price = PRODUCTS[(i + j) % len(PRODUCTS)]

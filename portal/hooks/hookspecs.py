@@ -221,11 +221,22 @@ def payment_methods(shop_id, currency, amount, settings):
 
 
 @hookspec(firstresult=True)
-def payment_authorise(method_code, amount, currency, token, idempotency_key, settings):
+def payment_authorise(method_code, amount, currency, token, idempotency_key, settings,
+                      page_url, return_url, secret):
     """Reserve the money for an order.
 
     Called once when the buyer places an order. The ``idempotency_key`` is
     the same if the buyer double-clicks: charge once.
+
+    A method that needs the buyer first (a wallet: a redirect flow) answers
+    ``PaymentResult(succeeded=False, redirect_url=...)``: the payment stays
+    pending (not declined), the buyer is sent to ``redirect_url``, and when
+    they come back to ``return_url`` with ``?token=<answer>`` the portal calls
+    this hook again, same key, with ``token`` set to that answer: verify it
+    (it is the buyer's to forge) and approve or decline. Asked again with an
+    empty or unverifiable token, answer the redirect again. A payment that
+    waits for its buyer longer than an hour is declined by the portal ("not
+    completed in time"); the portal asks you once more first.
 
     Stops at first non-None result.
 
@@ -233,11 +244,48 @@ def payment_authorise(method_code, amount, currency, token, idempotency_key, set
     :param amount: the total including the fee, in minor units.
     :param currency: ISO currency code.
     :param token: the gateway's one-time token for the buyer's card or wallet
-        (never a card number).
+        (never a card number); in a redirect flow, what the buyer brought back
+        ("" the first time).
     :param idempotency_key: unique per checkout attempt.
     :param settings: the plugin's settings for the shop.
+    :param page_url: the portal's page for this payment that :func:`payment_page`
+        draws (a path on the portal), for a redirect flow served inside the portal
+        (added later: a plugin that does not name it does not get it).
+    :param return_url: where the buyer comes back with ``?token=<answer>`` (a path
+        on the portal) (added later, as ``page_url``).
+    :param secret: the shop's secret for the plugin, made when the shop enabled a
+        plugin that takes webhooks or draws payment pages: sign your answers with it
+        (added later, as ``page_url``).
     :returns: a :class:`portal.hooks.hooktypes.PaymentResult` (a decline is
         ``succeeded=False``), or ``None`` for another method's code.
+    """
+
+
+@hookspec(firstresult=True)
+def payment_page(method_code, payment, action, secret, settings):
+    """Draw the page where the buyer answers a payment that waits for them.
+
+    Called for a redirect flow served inside the portal (the built-in
+    wallet): ``payment_authorise`` answered ``redirect_url=page_url``, and the
+    buyer opens that page. The portal checks that it is their own order's
+    pending payment and calls this hook to draw it (``action`` is ""), then
+    again when they press one of its buttons (a POST the portal checked for
+    CSRF; ``action`` is the button's). Answer ``PaymentPage(answer=...)`` to send the
+    buyer back: the portal calls ``payment_authorise`` with ``token=answer``
+    (sign it with ``secret`` and bind it to ``payment.idempotency_key``, so an
+    answer for another payment, or a forged one, is refused there).
+
+    Stops at first non-None result.
+
+    :param method_code: the payment's method.
+    :param payment: a :class:`portal.hooks.hooktypes.PaymentPrompt` (key, amount,
+        currency, shop name, order number).
+    :param action: "" when the page is opened; the ``PageButton.action`` the buyer
+        pressed.
+    :param secret: the shop's secret for the plugin (as ``payment_authorise`` gets it).
+    :param settings: the plugin's settings for the shop.
+    :returns: a :class:`portal.hooks.hooktypes.PaymentPage`, or ``None`` for another
+        method's code.
     """
 
 
@@ -246,7 +294,8 @@ def payment_capture(method_code, reference, amount, currency, settings, idempote
     """Take money that was authorised.
 
     Called when the order ships (its first package), or when it is Delivered
-    for cash on delivery. If the call overruns the time budget or raises, the
+    for a method whose ``PaymentOption.capture`` is ``"on_delivery"`` (cash on
+    delivery). If the call overruns the time budget or raises, the
     portal keeps it pending and calls again later with the same
     ``idempotency_key``: take the money once per key.
 
@@ -312,7 +361,12 @@ def payment_void(method_code, reference, amount, currency, idempotency_key, sett
 def coupon_kinds():
     """The kinds of discount the plugin brings (percentage, fixed, bundle, ...).
 
-    Called when a seller creates a coupon.
+    Called when a seller creates or edits a coupon on ``/seller/coupons`` (the
+    built-in kinds in every shop, a plugin's kinds once the shop turned it on).
+    A kind's ``settings_form`` (a WTForms ``Form``) is shown under the rules every
+    coupon has (dates, minimum spend, limits, combining, who may use it) and what it
+    validates is the coupon's ``settings``; a field named ``products`` that is a
+    ``SelectMultipleField`` gets the shop's products as choices.
 
     :returns: a list of :class:`portal.hooks.hooktypes.CouponKind`.
     """
@@ -322,21 +376,45 @@ def coupon_kinds():
 def coupon_discounts(cart, coupons, settings):
     """Work out the discounts the buyer's coupons give on a cart.
 
-    Called whenever the cart's totals are drawn, and once more when the order
-    is placed.
+    Called whenever the checkout's review is drawn, and once more just before the
+    order is placed, for the plugin that brings the coupon's kind; the portal asks
+    about one coupon at a time (a list of one), so that a refusal is that coupon's.
+    The portal has checked its own rules first (dates in the shop's time zone,
+    minimum spend, usage limits, who may use it, combining) and caps each discount
+    at what is left of its lines, spreading it over them to the minor unit.
+    Raise :class:`portal.hooks.hooktypes.PluginRefusal` to refuse a coupon with a
+    reason the buyer reads ("It rewards buyers with 3 delivered orders"); a coupon
+    that takes nothing off is "does not apply to anything in your cart".
 
     :param cart: a :class:`portal.hooks.hooktypes.Cart`.
     :param coupons: the :class:`portal.hooks.hooktypes.Coupon` codes the buyer entered
         that are valid now (dates and usage limits already checked).
     :param settings: the plugin's settings for the shop.
     :returns: a list of :class:`portal.hooks.hooktypes.Discount` for the coupons of
-        kinds this plugin brings (empty for others).
+        kinds this plugin brings (empty for others); a discount with ``variant_ids``
+        applies to those lines only.
     """
 
 
 # -------------------------------------------------------------------------
 # Order events
 # -------------------------------------------------------------------------
+
+@hookspec
+def order_placed(order, event_id):
+    """Be told that a buyer placed a new order (for notifications, exports, analytics).
+
+    Called after the order is committed (from the outbox, as
+    :func:`order_status_changed`: at least once, retried with back-off), once
+    per plugin enabled by the order's shop. The order is Pending and its
+    payment is being authorised: a declined payment cancels it afterwards,
+    which ``order_status_changed`` tells. The return value is ignored.
+
+    :param order: a :class:`portal.hooks.hooktypes.PlacedOrder` (number, shop,
+        amounts, item count, as placed).
+    :param event_id: the outbox event's id, the same if this news is told again.
+    """
+
 
 @hookspec
 def order_status_changed(change):

@@ -189,12 +189,20 @@ class Label:
 
 @dataclass(frozen=True)
 class PaymentOption:
-    """A way to pay at checkout, with its fee shown before paying."""
+    """A way to pay at checkout, with its fee shown before paying.
+
+    ``capture`` says when ``payment_capture`` takes the money: ``"on_shipping"``
+    (when the order's first package ships) or ``"on_delivery"`` (when the order
+    is Delivered: cash on delivery). It is stored with the authorisation, so an
+    order keeps the rule it was placed under. An option with another value is not
+    offered.
+    """
 
     method_code: str  # your code of the method; the payment hooks are aimed at it
     name: str  # what the buyer reads: "Card"
     fee: int  # minor units
     currency: str  # ISO 4217 code of fee
+    capture: str = "on_shipping"  # when the money is taken: "on_shipping" or "on_delivery"
 
 
 @dataclass(frozen=True)
@@ -211,6 +219,45 @@ class PaymentResult:
     currency: str = ""  # ISO 4217 code of amount
     display: str = ""  # what the order shows: "Visa •••• 4242"
     message: str = ""  # why it failed, in words the buyer or seller reads
+    # An authorisation that needs the buyer first (a redirect flow): succeeded=False
+    # with the page to send them to; the payment stays pending, not declined.
+    redirect_url: str = ""  # where the buyer answers: your page_url, or your gateway's https page
+
+
+@dataclass(frozen=True)
+class PaymentPrompt:
+    """A payment that waits for its buyer, as ``payment_page`` draws it."""
+
+    idempotency_key: str  # the authorisation's key, as payment_authorise received it
+    amount: int  # minor units to authorise
+    currency: str  # ISO 4217 code of amount
+    shop_name: str  # who is paid: "Northwind Threads"
+    order_number: str  # the order it pays for: "7K3Q9-XWD2M"
+
+
+@dataclass(frozen=True)
+class PageButton:
+    """A button of a payment page: the portal draws it as a POST form with its CSRF token."""
+
+    action: str  # given back to payment_page as ``action`` when the buyer presses it
+    label: str  # what the buyer reads: "Approve"
+    primary: bool = False  # drawn as the page's main button
+
+
+@dataclass(frozen=True)
+class PaymentPage:
+    """What a plugin's payment page shows, or, once the buyer answered, where they go.
+
+    The portal draws it in its own layout (the shop and the amount above it); text is
+    escaped like any outside text. With ``answer`` set the buyer is sent back to the
+    portal, which calls ``payment_authorise`` again with ``token=answer``.
+    """
+
+    title: str  # the page's heading: "Demo Wallet"
+    text: str = ""  # a paragraph under the amount
+    buttons: tuple[PageButton, ...] = ()  # the buyer's choices, in order
+    answer: str = ""  # the buyer answered: your signed answer, given back as token
+    message: str = ""  # something went wrong: shown to the buyer above the buttons
 
 
 # -- coupons -------------------------------------------------------------------------
@@ -221,6 +268,8 @@ class CouponKind:
 
     code: str  # your code of the kind: coupons of it are handed to you
     name: str  # what the seller reads: "10% off"
+    description: str = ""  # one sentence for the seller choosing a kind (added later)
+    settings_form: type | None = None  # a WTForms Form of the coupon's own settings (added later)
 
 
 @dataclass(frozen=True)
@@ -242,6 +291,7 @@ class Cart:
     currency: str  # ISO 4217 code of every amount
     lines: tuple[CartLine, ...]  # the lines
     shipping: int = 0  # the shipping price, minor units
+    delivered_orders: int = 0  # the buyer's orders at this shop that were delivered (added later)
 
 
 @dataclass(frozen=True)
@@ -262,9 +312,32 @@ class Discount:
     currency: str  # ISO 4217 code of amount
     description: str  # what the buyer reads: "10% off"
     free_shipping: bool = False  # the coupon also makes shipping free
+    variant_ids: tuple[int, ...] = ()  # the lines it applies to (spread over them); () all (added later)
 
 
 # -- order events ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """A new order, as the buyer placed it at checkout: its figures at that moment.
+
+    Amounts are minor units of ``currency``; ``total`` is
+    ``subtotal - discount_total + shipping_total + fee_total``.
+    """
+
+    number: str  # the order's number: "7K3Q9-XWD2M"
+    shop_id: int  # the order's shop
+    currency: str  # ISO 4217 code of every amount
+    total: int  # what the buyer pays, minor units
+    item_count: int  # how many items (the sum of the lines' quantities)
+    item_summary: str = ""  # the buyer's words for the items: "Linen shirt + 2 more"
+    subtotal: int = 0  # the lines' prices times quantities, minor units
+    discount_total: int = 0  # coupons' money off, minor units
+    shipping_total: int = 0  # shipping, minor units
+    fee_total: int = 0  # the payment method's fee, minor units
+    payment_method: str = ""  # what the order shows: "Visa •••• 4242", "Cash on delivery"
+    placed_at: datetime | None = None  # when it was placed, naive UTC
+
 
 @dataclass(frozen=True)
 class OrderChange:

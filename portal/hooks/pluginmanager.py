@@ -45,6 +45,7 @@ import logging
 import threading
 import time
 import tomllib
+import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -54,6 +55,7 @@ import pluggy
 
 from portal.hooks import hookspecs
 from portal.hooks.hooktypes import PluginRefusal
+from portal.hooks.redact import redact
 
 log = logging.getLogger("portal.plugins")
 
@@ -170,8 +172,8 @@ def _discovered() -> tuple[tuple[tuple[str, object, str], ...], tuple[tuple[str,
         try:
             plugins.append((ep.name, ep.load(), dist))
         except Exception as exc:  # a broken package must not take the portal down
-            log.exception("plugin %s (%s) could not be loaded", ep.name, dist)
-            broken.append((ep.name, f"{dist}: {type(exc).__name__}: {exc}"))
+            log.error("plugin %s (%s) could not be loaded\n%s", ep.name, dist, crash_report(exc))
+            broken.append((ep.name, f"{dist}: {failure_text(exc)}"))
     return tuple(plugins), tuple(broken)
 
 
@@ -291,13 +293,13 @@ class Plugins:
         if "error" in box:
             exc = box["error"]
             if isinstance(exc, PluginRefusal):
-                log.info("plugin %s: %s refused: %s", plugin_name, hook_name, exc.message)
+                refused = _sentence(redact(str(exc.message))) or "It refused."
+                log.info("plugin %s: %s refused: %s", plugin_name, hook_name, refused)
                 self.answered(plugin_name, hook_name)
-                refused = _sentence(str(exc.message)) or "It refused."
                 return Outcome(plugin_name, refused=refused), exc
-            log.error("plugin %s: %s raised %s: %s", plugin_name, hook_name,
-                      type(exc).__name__, exc, exc_info=exc)
-            return self.failed(plugin_name, hook_name, f"{type(exc).__name__}: {exc}"), None
+            log.error("plugin %s: %s raised %s\n%s", plugin_name, hook_name, failure_text(exc),
+                      crash_report(exc))
+            return self.failed(plugin_name, hook_name, failure_text(exc)), None
         self.answered(plugin_name, hook_name)
         return Outcome(plugin_name, box.get("value")), None
 
@@ -333,6 +335,18 @@ class Plugins:
             return None, _record.get(), exc
         finally:
             _record.reset(token)
+
+
+def failure_text(exc: BaseException) -> str:
+    """What is kept of a plugin's crash ("ValueError: ..."), card data redacted: it is
+    logged, shown to sellers and stored (the ledger's and the outbox's failures)."""
+    return redact(f"{type(exc).__name__}: {exc}")
+
+
+def crash_report(exc: BaseException) -> str:
+    """The crash's traceback (chained exceptions too) for the log, card data redacted:
+    logged as text, never as ``exc_info``, whose handlers would print the raw message."""
+    return redact("".join(traceback.format_exception(exc)).rstrip())
 
 
 def _sentence(text: str) -> str:
@@ -497,8 +511,8 @@ def call_first(hook_name: str, plugin_names, /, **kwargs) -> Outcome | None:
     result, outcomes, raised = current().hook_call(hook_name, names, kwargs)
     if isinstance(raised, PluginRefusal):
         refused = next((o for o in reversed(outcomes) if o.refused), None)
-        return refused or Outcome(names[0],
-                                  refused=_sentence(str(raised.message)) or "It refused.")
+        return refused or Outcome(names[0], refused=_sentence(redact(str(raised.message)))
+                                  or "It refused.")
     if raised is not None:
         return _raised(names[0], hook_name, raised)
     if result is not None:
@@ -509,8 +523,8 @@ def call_first(hook_name: str, plugin_names, /, **kwargs) -> Outcome | None:
 
 def _raised(plugin_name: str, hook_name: str, exc: Exception) -> Outcome:
     """A wrapper raised (the implementations cannot: their failures are data)."""
-    log.error("a wrapper of %s raised %s: %s", hook_name, type(exc).__name__, exc, exc_info=exc)
-    return current().failed(plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
+    log.error("a wrapper of %s raised %s\n%s", hook_name, failure_text(exc), crash_report(exc))
+    return current().failed(plugin_name, hook_name, failure_text(exc))
 
 
 def problem(plugin_name: str) -> str:

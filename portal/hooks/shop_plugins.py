@@ -222,10 +222,11 @@ def _row(shop: Shop, name: str) -> PluginConfig:
 
 
 def set_enabled(shop: Shop, name: str, enabled: bool) -> PluginConfig:
-    """Turn a plugin on or off for the shop; a webhook carrier gets a secret on first use."""
+    """Turn a plugin on or off for the shop; a webhook carrier, or a payment plugin that
+    draws pages, gets the shop's secret for it on first use."""
     row = _row(shop, name)
     row.enabled, row.updated_at = enabled, utcnow()
-    if enabled and not row.webhook_secret and takes_webhooks(name):
+    if enabled and not row.webhook_secret and needs_secret(name):
         row.webhook_secret = new_secret()
     row.save()
     return row
@@ -233,6 +234,12 @@ def set_enabled(shop: Shop, name: str, enabled: bool) -> PluginConfig:
 
 def takes_webhooks(name: str) -> bool:
     return pluginmanager.implements(name, "carrier_parse_webhook")
+
+
+def needs_secret(name: str) -> bool:
+    """Whether the plugin gets a secret per shop: to check a carrier's webhooks, or to
+    sign the answers of its payment pages (``payment_page``)."""
+    return takes_webhooks(name) or pluginmanager.implements(name, "payment_page")
 
 
 def save_settings(shop: Shop, name: str, data: dict) -> PluginConfig:

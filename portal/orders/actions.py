@@ -15,13 +15,15 @@ action                refused with
 ====================  ===================================================================
 checklist             ``checklist.closed``
 process               ``process.not_pending``
-ship, buy_label       ``ship.not_processed``, ``ship.held_by_request``
+ship, buy_label       ``ship.not_processed``, ``ship.held_by_request``, ``ship.balance_due``
 mark_delivered        ``deliver.not_shipped``
 edit_address,         ``edit.shipping_started``, ``edit.closed``
-edit_lines
+edit_lines            (the lines: ``edit.change_waiting``)
 cancel (seller)       ``cancel.shipped``, ``cancel.closed``
 answer_request        ``request.none_waiting`` (one request: ``request.already_answered``)
 receive_return        ``return.none_waiting``
+cancel_change,        ``balance.none_due``
+pay_balance (buyer)
 refund                ``refund.no_payment``, ``refund.nothing_captured``,
                       ``refund.all_refunded`` (the amount: ``refund.too_much``, in the ledger)
 cancel (buyer)        ``cancel.shipped``, ``cancel.closed``, ``request.already_asked``
@@ -40,6 +42,7 @@ from datetime import date, datetime, timedelta
 from peewee import fn
 
 from portal.models import Order, OrderRequest, Shipment, Shop, User
+from portal.money import format_money
 from portal.orders import holds
 from portal.orders.errors import EditRefused, FulfilmentError, OrderRefused, RequestRefused
 from portal.orders.holds import KINDS, RequestKind, RequestStatus
@@ -49,8 +52,10 @@ from portal.orders.lifecycle import TRANSITIONS, Status
 SELLER, BUYER = "seller", "buyer"
 
 SELLER_ACTIONS = ("checklist", "process", "ship", "buy_label", "mark_delivered", "edit_address",
-                  "edit_lines", "cancel", "add_note", "answer_request", "receive_return")
-BUYER_ACTIONS = ("cancel", "change_address", "ask_modification", "request_return")
+                  "edit_lines", "cancel", "add_note", "answer_request", "receive_return",
+                  "cancel_change")
+BUYER_ACTIONS = ("cancel", "change_address", "ask_modification", "request_return",
+                 "pay_balance")
 
 # The requests that still need the seller: open ones to decide, approved returns to receive.
 NEEDS_SELLER = (RequestStatus.OPEN.value, RequestStatus.APPROVED.value)
@@ -128,6 +133,11 @@ def ship(order: Order, hold: str | None, action: str = "ship") -> Verdict:
                        "only Processed orders can ship.")
     if hold:
         return _refuse(action, FulfilmentError, "ship.held_by_request", hold)
+    if order.balance_due:
+        return _refuse(action, FulfilmentError, "ship.balance_due",
+                       f"Order {order.number} waits for the buyer to pay the balance of "
+                       f"{format_money(order.balance_due, order.currency)} for your change of "
+                       "its items: cancel the change to ship it as it was.")
     return _open(action)
 
 
@@ -140,8 +150,15 @@ def mark_delivered(order: Order) -> Verdict:
 
 
 def edit(order: Order, action: str = "edit_lines") -> Verdict:
-    """Change the address or the items: before anything has shipped."""
+    """Change the address or the items: before anything has shipped; the items not
+    while a change of them waits for the buyer's payment."""
     if _not_shipped(order):
+        if action == "edit_lines" and order.balance_due:
+            return _refuse(action, EditRefused, "edit.change_waiting",
+                           f"Order {order.number} has a change of its items waiting for the "
+                           "buyer to pay the balance of "
+                           f"{format_money(order.balance_due, order.currency)}: cancel that "
+                           "change first.")
         return _open(action)
     if order.shipped_count:
         return _refuse(action, EditRefused, "edit.shipping_started",
@@ -205,6 +222,15 @@ def refund(order: Order, totals, *, has_ledger: bool = True) -> Verdict:
 
 
 # -- the buyer's rules ------------------------------------------------------------
+
+def balance(order: Order, action: str) -> Verdict:
+    """The seller's change that waits for the buyer's payment: the buyer pays it (or
+    declines it, the same verdict), the seller cancels it."""
+    if order.balance_due and order.status in (Status.PENDING, Status.PROCESSED):
+        return _open(action)
+    return _refuse(action, EditRefused if action == "cancel_change" else RequestRefused,
+                   "balance.none_due", f"Order {order.number} has no balance to pay.")
+
 
 def already_asked(kind: str, action: str = "") -> Verdict:
     """A request of ``kind`` already waits for the seller: one of each kind at a time."""
@@ -348,7 +374,8 @@ def for_seller(order: Order, waiting: list[OrderRequest] | None = None) -> Actio
                 _open("answer_request") if asked else _refuse(
                     "answer_request", RequestRefused, "request.none_waiting",
                     "No request from the buyer waits for an answer."),
-                next((receive(r) for r in waiting if receive(r)), _NO_RETURN)]
+                next((receive(r) for r in waiting if receive(r)), _NO_RETURN),
+                balance(order, "cancel_change")]
     return Actions(order, SELLER, {v.action: v for v in verdicts})
 
 
@@ -361,7 +388,8 @@ def for_buyer(order: Order, shop: Shop, now: datetime,
     deadline = return_deadline(order, shop) if order.status == Status.DELIVERED else None
     verdicts = [buyer_cancel(order, waiting), change_address(order, waiting),
                 ask_modification(order, shop, now, waiting),
-                request_return(order, shop, now.date(), waiting, deadline=deadline)]
+                request_return(order, shop, now.date(), waiting, deadline=deadline),
+                balance(order, "pay_balance")]
     return Actions(order, BUYER, {v.action: v for v in verdicts},
                    modification_deadline=modification_deadline(order, shop),
                    return_deadline=deadline)

@@ -19,10 +19,13 @@ time, by place_order's rules and through the same functions of ``placing``:
   ``lifecycle.transition``'s words, for each step whose time is given; no outbox
   events: nobody is told today of what happened long ago;
 - the payment on the ledger as it happened (what ``ledger.recorded_rows`` did): an
-  authorisation that succeeded through the method's plugin (references that the card
-  test gateway's follow-up calls accept), then the capture when it shipped (cash on delivery: when
-  delivered), the void when it was cancelled, the refund when it was returned; the
-  order's payment status is what :func:`ledger.totals` makes of those rows.
+  authorisation that succeeded through the method's plugin (references in that
+  plugin's own form, :func:`reference_prefix`, so its follow-up calls accept them;
+  its ``capture`` column as :func:`placing.capture_of` says, as at checkout), then
+  the capture when it shipped (or when delivered: cash on delivery), the void when
+  it was cancelled, the refund when it was returned; the order's payment status is
+  what :func:`ledger.totals` makes of those rows. The rows name no authorisation:
+  the ledger counts such rows as the first authorisation's, the only one here.
 
 Rows are plain tuples in :data:`COLUMNS` order, with ids counted here: a million
 orders are ten million rows (bench/seed.py), so :class:`Batch` builds each order's
@@ -68,7 +71,7 @@ COLUMNS = {
     PaymentTransaction: ["id", "order", "kind", "amount", "idempotency_key", "reference",
                          "created_at", "completed_at",
                          "method_code", "plugin", "display", "currency", "state", "message",
-                         "reason", "attempts", "next_attempt_at"],
+                         "reason", "attempts", "next_attempt_at", "capture"],
 }
 
 TEST_CARD = PaymentChoice("card", "card", 0, "Visa •••• 4242")
@@ -124,13 +127,14 @@ class Parcel(NamedTuple):
     tracking_url: str = ""
 
 
-def payment_after(status: Status, method_code: str) -> tuple[str, ...]:
+def payment_after(status: Status, payment: PaymentChoice) -> tuple[str, ...]:
     """What happened to an order's payment after its authorisation, by the ledger's
-    rules: captured when it shipped (cash on delivery: when delivered), voided when
-    cancelled (nothing had shipped), refunded in full when returned."""
+    rules: captured when it shipped (or when delivered, the capture its plugin
+    declares for cash on delivery), voided when cancelled (nothing had shipped),
+    refunded in full when returned."""
     if status is Status.CANCELLED:
         return (ledger.Kind.VOID.value,)
-    on_delivery = method_code in ledger.CAPTURE_ON_DELIVERY
+    on_delivery = placing.capture_of(payment) == "on_delivery"
     if status not in SHIPPED or (status is Status.SHIPPED and on_delivery):
         return ()
     if status is Status.RETURNED:
@@ -138,17 +142,25 @@ def payment_after(status: Status, method_code: str) -> tuple[str, ...]:
     return (ledger.Kind.CAPTURE.value,)
 
 
-def payment_status(status: Status, method_code: str) -> PaymentStatus:
+def payment_status(status: Status, payment: PaymentChoice) -> PaymentStatus:
     """The payment status the ledger gives the rows :func:`payment_after` writes."""
     rows = [PaymentTransaction(kind=kind, amount=1, state=ledger.State.SUCCEEDED.value)
-            for kind in (ledger.Kind.AUTHORISE.value, *payment_after(status, method_code))]
+            for kind in (ledger.Kind.AUTHORISE.value, *payment_after(status, payment))]
     return ledger.totals(rows).status
 
 
-def reference_prefix(kind: str) -> str:
-    """The start of a past payment's reference: the card test gateway's ``tg_auth_`` (its
-    follow-up calls refuse any other authorisation), then the order number."""
-    return "tg_auth_" if kind == ledger.Kind.AUTHORISE else f"tg_{kind}_"
+# How the built-in payment plugins' references begin: each one's capture, refund and
+# void accept only its own (the card test gateway wants a ``tg_auth_`` authorisation,
+# the wallet ``wal_auth_``, cash on delivery ``cod_``). Another plugin's past orders
+# get the test gateway's.
+REFERENCE_PREFIXES = {"card": "tg_", "cod": "cod_", "wallet": "wal_"}
+
+
+def reference_prefix(plugin: str, kind: str) -> str:
+    """The start of a past payment's reference, as ``plugin`` makes them
+    (``wal_auth_``, ``cod_capture_``, ...); the order number follows."""
+    start = REFERENCE_PREFIXES.get(plugin, "tg_")
+    return f"{start}auth_" if kind == ledger.Kind.AUTHORISE else f"{start}{kind}_"
 
 
 def _step(field: str, by_seller: bool, before: Status, after: Status, reason: str = ""):
@@ -188,22 +200,23 @@ class Batch:
         reset_sequences(*ORDER_TABLES)
 
     def _state(self, status: Status, payment: PaymentChoice, currency: str) -> tuple:
-        key = (status, payment.display, payment.method_code, payment.plugin, payment.fee,
-               currency)
+        key = (status, payment, currency)
         state = self._states.get(key)
         if state is None:
+            capture = placing.capture_of(payment)
             ledger_constants = (payment.method_code, payment.plugin, payment.display[:80],
-                                currency, ledger.State.SUCCEEDED.value, "", "", 1, None)
-            on_delivery = payment.method_code in ledger.CAPTURE_ON_DELIVERY
-            when = {"capture": "delivered" if on_delivery else "shipped", "void": "cancelled",
-                    "refund": "returned"}
+                                currency, ledger.State.SUCCEEDED.value, "", "", 1, None,
+                                capture)
+            when = {"capture": "delivered" if capture == "on_delivery" else "shipped",
+                    "void": "cancelled", "refund": "returned"}
             # After the authorisation: (kind, its Times field, its reference's start).
-            later = tuple((kind, Times._fields.index(when[kind]), reference_prefix(kind))
-                          for kind in payment_after(status, payment.method_code))
+            later = tuple((kind, Times._fields.index(when[kind]),
+                           reference_prefix(payment.plugin, kind))
+                          for kind in payment_after(status, payment))
             state = self._states[key] = (
-                (status.value, payment_status(status, payment.method_code).value,
-                 payment.display[:80]),
-                later, ledger_constants, status in CHECKED, max(payment.fee, 0))
+                (status.value, payment_status(status, payment).value, payment.display[:80]),
+                later, ledger_constants, status in CHECKED, max(payment.fee, 0),
+                reference_prefix(payment.plugin, ledger.Kind.AUTHORISE.value))
         return state
 
     def placed_words(self, total: int, currency: str) -> str:
@@ -222,8 +235,8 @@ class Batch:
         gives. Returns the order's id."""
         rows, ids = self.rows, self.ids
         order_id = next(ids[Order])
-        order_state, later, ledger_constants, checked, fee = self._state(status, payment,
-                                                                          currency)
+        order_state, later, ledger_constants, checked, fee, auth_prefix = self._state(
+            status, payment, currency)
         subtotal, discount, shipping = basket.subtotal, basket.discount_total, \
             basket.shipping_total
         total = placing.totals(subtotal, discount, shipping, fee)
@@ -248,7 +261,7 @@ class Batch:
         # The money on the record: authorised when placed, then what the status implies.
         payment_ids, ledger_rows = ids[PaymentTransaction], rows[PaymentTransaction]
         ledger_rows.append((next(payment_ids), order_id, "authorise", total,
-                            number + "-authorise", "tg_auth_" + number, placed, placed)
+                            number + "-authorise", auth_prefix + number, placed, placed)
                            + ledger_constants)
         for kind, field_index, prefix in later:  # at its step's time (else when placed)
             at = times[field_index]

@@ -6,6 +6,8 @@ who made it and the values before and after.
 """
 
 import json
+from dataclasses import dataclass
+from enum import StrEnum
 
 from portal.addresses import AddressCheck
 from portal.db import database
@@ -78,22 +80,46 @@ def variant_choices(lines: list[OrderLine]) -> dict[int, list[Variant]]:
     return {line.id: by_product.get(product_of.get(line.variant_id), []) for line in lines}
 
 
-def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: int,
-                 actor: User) -> bool:
-    """Set each line's variant and quantity (0 removes it): re-priced, stock adjusted.
+@dataclass(frozen=True)
+class LinesEdit:
+    """A change of an order's lines, worked out and not written yet."""
 
-    ``changes`` maps an order line id to (variant id, quantity). Returns False
-    when nothing changed. A variant of another product, more than is in stock or
-    an order left with no lines is refused (:class:`~portal.orders.errors.BadInput`,
-    :class:`~portal.orders.errors.EditRefused`).
-    """
-    actions.edit(order, "edit_lines").check()
-    lines = lines_of(order)
+    todo: tuple  # (line, variant, new quantity) for each line that changes
+    before: tuple[str, ...]  # the lines in words, before and after
+    after: tuple[str, ...]
+    subtotal: int
+    total: int
+    item_count: int
+    summary: str
+
+    def describe(self, currency: str, before_total: int) -> str:
+        removed = [b for b in self.before if b not in self.after]
+        added = [a for a in self.after if a not in self.before]
+        money = f"; total {format_money(before_total, currency)} → " \
+                f"{format_money(self.total, currency)}" if self.total != before_total else ""
+        return f"{', '.join(removed)} → {', '.join(added) or 'removed'}{money}"
+
+
+class Edited(StrEnum):
+    """What :func:`change_lines` did. ``UNCHANGED`` is falsy."""
+
+    UNCHANGED = ""
+    CHANGED = "changed"
+    WAITING = "waiting"  # it raises what the buyer pays: it waits for the buyer's payment
+
+
+def plan_lines(order: Order, changes: dict[int, tuple[int, int]],
+               lines: list[OrderLine] | None = None) -> LinesEdit | None:
+    """Work out a change of the lines (see :func:`change_lines`); None when nothing
+    changes. Raises :class:`BadInput` / :class:`EditRefused` for a change that
+    cannot be made (stock is checked again when it is written)."""
+    lines = lines_of(order) if lines is None else lines
     choices = variant_choices(lines)
-    todo = []
+    todo, after = [], []
     for line in lines:
         variant_id, quantity = changes.get(line.id, (line.variant_id, line.quantity))
         if (variant_id, quantity) == (line.variant_id, line.quantity):
+            after.append(line)
             continue
         if quantity < 0 or quantity > 99:
             raise BadInput("form.bad_quantity",
@@ -103,79 +129,98 @@ def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: 
             raise BadInput("form.bad_variant",
                            f"{line.product_name}: choose one of its own sizes and colours.")
         todo.append((line, variant, quantity))
+        if quantity:  # the line as it would be (not saved)
+            after.append(OrderLine(product_name=line.product_name, size=variant.size,
+                                   colour=variant.colour, quantity=quantity,
+                                   line_total=quantity * variant.price))
     if not todo:
-        return False
-    if not any(changes.get(line.id, (None, line.quantity))[1] for line in lines):
+        return None
+    if not after:
         raise EditRefused("edit.no_items", "An order needs at least one item; cancel it instead.")
-
-    before_lines = [describe_line(line) for line in lines]
-    before_total = order.total
-    with database.atomic():
-        for line, variant, quantity in todo:
-            if line.variant_id:  # what was set aside goes back first
-                Variant.update(stock=Variant.stock + line.quantity) \
-                    .where(Variant.id == line.variant_id).execute()
-            taken = (Variant.update(stock=Variant.stock - quantity)
-                     .where((Variant.id == variant.id) & (Variant.stock >= quantity)).execute())
-            if not taken:
-                left = Variant.get_by_id(variant.id).stock
-                raise EditRefused("edit.out_of_stock", f"{line.product_name} ({variant.size}, "
-                                  f"{variant.colour}): only {left} in stock.")
-            if quantity == 0:
-                line.delete_instance()
-                continue
-            line.variant, line.size, line.colour, line.sku = variant.id, variant.size, \
-                variant.colour, variant.sku
-            line.quantity, line.unit_price = quantity, variant.price
-            line.line_total, line.picked = quantity * variant.price, False
-            line.save()
-        kept = lines_of(order)
-        subtotal = sum(line.line_total for line in kept)
-        total = subtotal - order.discount_total + order.shipping_total + order.fee_total
-        _move_money(order, before_total, total)  # refused: nothing of the edit is kept
-        update_order(order, version=version, subtotal=subtotal, total=total,
-                     item_count=sum(line.quantity for line in kept),
-                     item_summary=item_summary(kept))
-        after_lines = [describe_line(line) for line in kept]
-        removed = [b for b in before_lines if b not in after_lines]
-        added = [a for a in after_lines if a not in before_lines]
-        money = f"; total {format_money(before_total, order.currency)} → " \
-                f"{format_money(total, order.currency)}" if total != before_total else ""
-        record(order, "lines_changed",
-               f"Items changed: {', '.join(removed)} → {', '.join(added) or 'removed'}{money}",
-               actor=actor, actor_role="seller",
-               before=json.dumps(before_lines), after=json.dumps(after_lines))
-    return True
+    for line, variant, quantity in todo:  # refused now rather than when it is written
+        there = variant.stock + (line.quantity if variant.id == line.variant_id else 0)
+        if quantity > there:
+            raise EditRefused("edit.out_of_stock", f"{line.product_name} ({variant.size}, "
+                              f"{variant.colour}): only {max(there, 0)} in stock.")
+    subtotal = sum(line.line_total for line in after)
+    return LinesEdit(tuple(todo), tuple(describe_line(line) for line in lines),
+                     tuple(describe_line(line) for line in after), subtotal,
+                     subtotal - order.discount_total + order.shipping_total + order.fee_total,
+                     sum(line.quantity for line in after), item_summary(after))
 
 
-BALANCE_DUE = ("The new total is {new}, more than the {paid} the buyer paid: the buyer would "
-               "have to pay the difference: not possible yet. Nothing was changed.")
-OVER_AUTHORISED = ("The new total is {new}, more than the {paid} the buyer's payment "
-                   "reserved: the buyer would have to pay the difference: not possible yet. "
-                   "Nothing was changed.")
+def change_lines(order: Order, changes: dict[int, tuple[int, int]], *, version: int,
+                 actor: User, request_id: int | None = None) -> Edited:
+    """Set each line's variant and quantity (0 removes it): re-priced, stock adjusted.
 
-
-def _move_money(order: Order, before: int, after: int) -> None:
-    """An edit's money, through the ledger (orders from before it: nothing moves).
-
-    A paid (captured) order whose total goes down is refunded the difference; one
-    whose total goes up is refused (the buyer would have to pay). An order only
-    authorised may change within what was authorised (the capture takes the new total).
+    ``changes`` maps an order line id to (variant id, quantity). A variant of
+    another product, more than is in stock or an order left with no lines is
+    refused (:class:`~portal.orders.errors.BadInput`,
+    :class:`~portal.orders.errors.EditRefused`). A change that lowers a paid total
+    refunds the difference. One that raises what the buyer pays beyond their
+    payment is not made: it waits for the buyer to pay the difference
+    (:mod:`portal.orders.balance`; ``Edited.WAITING``).
     """
-    if after == before or not ledger.has_ledger(order.id):
+    from portal.orders import balance
+
+    actions.edit(order, "edit_lines").check()
+    edit = plan_lines(order, changes)
+    if edit is None:
+        return Edited.UNCHANGED
+    with database.atomic():
+        # A refund, a payment or another edit at the same time waits for this one.
+        actions.edit(lock(order.id), "edit_lines").check()
+        due = balance.amount_due(order, edit.total)
+        if due:
+            balance.propose(order, changes, edit, due, version=version, actor=actor,
+                            request_id=request_id)
+            return Edited.WAITING
+        write_lines(order, edit, version=version, actor=actor)
+    return Edited.CHANGED
+
+
+def write_lines(order: Order, edit: LinesEdit, *, version: int, actor: User,
+                actor_role: str = "seller", **fields) -> None:
+    """Write a worked-out change of the lines: stock set aside again, lines re-priced,
+    money moved (a lower paid total refunded), the timeline told. Inside a
+    transaction with the order locked."""
+    before_total = order.total
+    for line, variant, quantity in edit.todo:
+        if line.variant_id:  # what was set aside goes back first
+            Variant.update(stock=Variant.stock + line.quantity) \
+                .where(Variant.id == line.variant_id).execute()
+        taken = (Variant.update(stock=Variant.stock - quantity)
+                 .where((Variant.id == variant.id) & (Variant.stock >= quantity)).execute())
+        if not taken:
+            left = Variant.get_by_id(variant.id).stock
+            raise EditRefused("edit.out_of_stock", f"{line.product_name} ({variant.size}, "
+                              f"{variant.colour}): only {left} in stock.")
+        if quantity == 0:
+            line.delete_instance()
+            continue
+        line.variant, line.size, line.colour, line.sku = variant.id, variant.size, \
+            variant.colour, variant.sku
+        line.quantity, line.unit_price = quantity, variant.price
+        line.line_total, line.picked = quantity * variant.price, False
+        line.save()
+    _refund_lowered(order, before_total, edit.total)
+    update_order(order, version=version, subtotal=edit.subtotal, total=edit.total,
+                 item_count=edit.item_count, item_summary=edit.summary, **fields)
+    record(order, "lines_changed", "Items changed: " + edit.describe(order.currency, before_total),
+           actor=actor, actor_role=actor_role,
+           before=json.dumps(list(edit.before)), after=json.dumps(list(edit.after)))
+
+
+def _refund_lowered(order: Order, before: int, after: int) -> None:
+    """A paid (captured) order whose total goes down is refunded the difference; an
+    order only authorised is captured at its new total when it ships."""
+    if after >= before or not ledger.has_ledger(order.id):
         return
-    lock(order.id)  # a refund at the same time waits: the two are checked one after the other
     sums = ledger.totals_of(order.id)
-    money = lambda amount: format_money(amount, order.currency)  # noqa: E731
     if sums.captured or sums.capture_pending:
-        if after > before:
-            raise EditRefused("edit.balance_due", BALANCE_DUE.format(
-                new=money(after), paid=money(before)))
+        money = lambda amount: format_money(amount, order.currency)  # noqa: E731
         ledger.request(order, ledger.Kind.REFUND, min(before - after, sums.refundable),
                        reason=f"total lowered from {money(before)} to {money(after)}")
-    elif sums.authorised and after > sums.authorised:
-        raise EditRefused("edit.balance_due", OVER_AUTHORISED.format(
-            new=money(after), paid=money(sums.authorised)))
 
 
 def add_note(order: Order, text: str, *, actor: User) -> None:

@@ -14,7 +14,7 @@ from peewee import Case
 
 from portal.db import database
 from portal.models import Order, OrderLine, Shipment, ShipmentLine, User, Variant, utcnow
-from portal.orders import actions, holds, ledger
+from portal.orders import actions, balance, holds, ledger
 from portal.orders.errors import FulfilmentError, OrderRefused
 from portal.orders.lifecycle import PaymentStatus, Status, lock, record, transition, update_order
 
@@ -262,6 +262,9 @@ def cancel(order: Order, *, reason: str, version: int, actor: User, actor_role: 
             update_order(order, payment_status=payment.value)
         holds.close_moot(order, list(holds.KINDS), "the order was cancelled.", actor=actor,
                          actor_role=actor_role)
+        if order.balance_due:  # the seller's waiting change goes with it
+            balance.call_off(order, actor=actor, actor_role=actor_role,
+                             reason="the order was cancelled")
 
 
 def restock(lines: list[OrderLine]) -> None:

@@ -43,8 +43,7 @@ class State(StrEnum):
     FAILED = "failed"
 
 
-# Methods whose money is taken when the order is Delivered, not when it ships.
-CAPTURE_ON_DELIVERY = frozenset({"cod"})
+CAPTURES = ("on_shipping", "on_delivery")  # when an authorisation's money is taken
 
 NO_PAYMENT = "There is no payment on record for this order, so nothing can be refunded here."
 
@@ -60,16 +59,19 @@ class PaymentRefused(OrderRefused):
 @dataclass(frozen=True)
 class Totals:
     """What the ledger adds up to, in minor units. ``*_pending`` are calls whose
-    outcome is not known yet; they count against what may still be asked."""
+    outcome is not known yet; they count against what may still be asked.
+    ``released`` is what voids gave back (or are giving back) of the authorisations:
+    an order may have several, and a void releases one of them whole."""
 
     authorised: int = 0
     captured: int = 0
     refunded: int = 0
-    voided: bool = False
+    voided: bool = False  # every authorisation released
     capture_pending: int = 0
     refund_pending: int = 0
     void_pending: bool = False
     rows: int = 0
+    released: int = 0
 
     @property
     def refundable(self) -> int:
@@ -79,10 +81,10 @@ class Totals:
 
     @property
     def capturable(self) -> int:
-        """What is authorised and not captured (nor being captured) yet."""
-        if self.voided or self.void_pending:
+        """What is authorised and not captured (nor being captured, nor released) yet."""
+        if self.voided:
             return 0
-        return max(self.authorised - self.captured - self.capture_pending, 0)
+        return max(self.authorised - self.released - self.captured - self.capture_pending, 0)
 
     @property
     def status(self) -> PaymentStatus | None:
@@ -103,7 +105,8 @@ class Totals:
 def totals(rows) -> Totals:
     """Add up ledger rows (anything with kind, state and amount)."""
     authorised = captured = refunded = capture_pending = refund_pending = 0
-    voided = void_pending = False
+    released = released_done = 0
+    void_pending = False
     n = 0
     for row in rows:
         n += 1
@@ -116,11 +119,13 @@ def totals(rows) -> Totals:
         elif row.kind == Kind.REFUND:
             refunded += row.amount if done else 0
             refund_pending += row.amount if pending else 0
-        elif row.kind == Kind.VOID:
-            voided = voided or done
+        elif row.kind == Kind.VOID and (done or pending):
+            released += row.amount
+            released_done += row.amount if done else 0
             void_pending = void_pending or pending
+    voided = authorised > 0 and released_done >= authorised
     return Totals(authorised, captured, refunded, voided, capture_pending, refund_pending,
-                  void_pending, n)
+                  void_pending, n, released)
 
 
 def rows_of(order_id: int) -> list[PaymentTransaction]:
@@ -133,9 +138,24 @@ def totals_of(order_id: int) -> Totals:
 
 
 def authorisation(rows: list[PaymentTransaction]) -> PaymentTransaction | None:
-    """The order's authorisation that succeeded (the payment every later call refers to)."""
-    return next((r for r in reversed(rows)
-                 if r.kind == Kind.AUTHORISE and r.state == State.SUCCEEDED), None)
+    """The order's first authorisation that succeeded: the checkout's payment, whose
+    method the order shows."""
+    return next((r for r in rows if r.kind == Kind.AUTHORISE and r.state == State.SUCCEEDED),
+                None)
+
+
+def per_authorisation(rows: list[PaymentTransaction]) -> list[tuple[PaymentTransaction, Totals]]:
+    """Each authorisation that succeeded (oldest first) with the totals of the money it
+    moved. A row naming no authorisation (written before there could be several)
+    belongs to the first."""
+    auths = [r for r in rows if r.kind == Kind.AUTHORISE and r.state == State.SUCCEEDED]
+    if not auths:
+        return []
+    own: dict[int, list] = {a.id: [a] for a in auths}
+    for r in rows:
+        if r.kind != Kind.AUTHORISE:
+            own.setdefault(r.authorisation_id or auths[0].id, []).append(r)
+    return [(a, totals(own[a.id])) for a in auths]
 
 
 def has_ledger(order_id: int) -> bool:
@@ -156,27 +176,32 @@ def take_requested() -> bool:
 # -- writing: the pending row first --------------------------------------------------
 
 def request(order: Order, kind: Kind, amount: int, *, reason: str = "",
-            key: str | None = None) -> PaymentTransaction | None:
-    """Write a pending call of ``kind`` for ``amount`` against the order's authorisation.
+            key: str | None = None) -> list[PaymentTransaction]:
+    """Write the pending calls that move ``amount`` of ``kind``, against the order's
+    authorisations.
 
     Call it inside the transaction of the change that moves the money, with the
-    order locked (the rules are checked against the ledger as it is now). Returns
-    None for an order without a ledger (made before it) or an amount of zero;
-    raises :class:`PaymentRefused` when the rule says no. The plugin is called
-    after the commit (:mod:`portal.payments`).
+    order locked (the rules are checked against the ledger as it is now). An order
+    may have several authorisations (its checkout's, and one per balance the buyer
+    paid): a capture takes from the oldest first, a refund gives back from the
+    newest capture first, a void releases each authorisation nothing was taken of;
+    one pending row per authorisation touched. Returns no rows for an order
+    without a ledger (made before it) or an amount of zero; raises
+    :class:`PaymentRefused` when the rule says no. The plugin is called after the
+    commit (:mod:`portal.payments`).
     """
     rows = rows_of(order.id)
-    auth = authorisation(rows)
-    if auth is None:
+    parts = per_authorisation(rows)
+    if not parts:
         if kind == Kind.REFUND and rows:
             raise PaymentRefused("refund.no_payment", NO_PAYMENT)
-        return None
+        return []
     sums = totals(rows)
     if amount <= 0:
         if kind == Kind.VOID and sums.capturable:
             amount = sums.capturable
         else:
-            return None
+            return []
     money = format_money(amount, order.currency)
     if kind == Kind.REFUND and amount > sums.refundable:
         left = format_money(sums.refundable, order.currency)
@@ -188,45 +213,107 @@ def request(order: Order, kind: Kind, amount: int, *, reason: str = "",
     if kind == Kind.VOID and (sums.captured or sums.capture_pending):
         raise PaymentRefused("payment.already_captured", "The payment was taken already: "
                              "refund it instead of releasing it.")
+    shares = _shares(kind, amount, parts)
+    return [_write(order, auth, kind, share, reason=reason,
+                   key=key if key and len(shares) == 1 else None)
+            for auth, share in shares]
+
+
+def _shares(kind: Kind, amount: int, parts) -> list[tuple[PaymentTransaction, int]]:
+    """How ``amount`` of ``kind`` is taken from each authorisation."""
+    if kind == Kind.VOID:
+        return [(auth, t.capturable) for auth, t in parts
+                if t.capturable and not (t.captured or t.capture_pending)]
+    room = (lambda t: t.capturable) if kind == Kind.CAPTURE else (lambda t: t.refundable)
+    order = parts if kind == Kind.CAPTURE else list(reversed(parts))
+    shares, left = [], amount
+    for auth, t in order:
+        share = min(left, room(t))
+        if share > 0:
+            shares.append((auth, share))
+            left -= share
+    return shares
+
+
+def _write(order: Order, auth: PaymentTransaction, kind: Kind, amount: int, *,
+           reason: str = "", key: str | None = None) -> PaymentTransaction:
     row = PaymentTransaction.create(
         order=order.id, kind=kind.value, amount=amount, currency=auth.currency,
         method_code=auth.method_code, plugin=auth.plugin, reference="",
         idempotency_key=key or new_key(order, kind.value), state=State.PENDING.value,
-        display=auth.display, reason=reason[:200], next_attempt_at=utcnow())
+        display=auth.display, reason=reason[:200], next_attempt_at=utcnow(),
+        authorisation=auth.id)
     _requested.set(True)
     return row
 
 
-def capture_on_shipping(order: Order) -> PaymentTransaction | None:
-    """The first package left: take the order's total (what is authorised of it)."""
-    sums = totals_of(order.id)
-    auth = authorisation(rows_of(order.id)) if sums.rows else None
-    if auth is None or auth.method_code in CAPTURE_ON_DELIVERY or sums.captured \
-            or sums.capture_pending:
-        return None
-    return request(order, Kind.CAPTURE, min(order.total, sums.capturable))
+def on_delivery(auth: PaymentTransaction) -> bool:
+    """Whether the money of this authorisation is taken when the order is Delivered
+    rather than when it ships: its plugin's ``PaymentOption.capture`` (cash on
+    delivery says so), stored on the row at checkout."""
+    return auth.capture == "on_delivery"
 
 
-def capture_on_delivery(order: Order) -> PaymentTransaction | None:
-    """Delivered: cash on delivery was collected (others were taken when they shipped)."""
+def _capture(order: Order, *, delivered: bool) -> list[PaymentTransaction]:
+    """Take what the order's total still needs from the authorisations captured at this
+    moment (shipping or delivery), oldest first; never more than the total."""
     rows = rows_of(order.id)
-    auth, sums = authorisation(rows), totals(rows)
-    if auth is None or auth.method_code not in CAPTURE_ON_DELIVERY or sums.captured \
-            or sums.capture_pending or not sums.capturable:
-        return None
-    return request(order, Kind.CAPTURE, min(order.total, sums.capturable))
+    sums = totals(rows)
+    left = order.total - sums.captured - sums.capture_pending
+    made = []
+    for auth, t in per_authorisation(rows):
+        if on_delivery(auth) != delivered or t.captured or t.capture_pending:
+            continue
+        share = min(left, t.capturable)
+        if share > 0:
+            made.append(_write(order, auth, Kind.CAPTURE, share))
+            left -= share
+    return made
 
 
-def release(order: Order, reason: str) -> PaymentTransaction | None:
-    """The order is cancelled: void what is only authorised, refund what was taken."""
-    sums = totals_of(order.id)
-    if not sums.rows:
-        return None
-    if sums.captured or sums.capture_pending:
-        return request(order, Kind.REFUND, sums.refundable, reason=reason)
-    if sums.voided or sums.void_pending or not sums.authorised:
-        return None
-    return request(order, Kind.VOID, sums.authorised, reason=reason)
+def capture_on_shipping(order: Order) -> list[PaymentTransaction]:
+    """The first package left: take the order's total from what is authorised
+    (authorisations captured on delivery wait for it)."""
+    return _capture(order, delivered=False)
+
+
+def capture_on_delivery(order: Order) -> list[PaymentTransaction]:
+    """Delivered: cash on delivery was collected (the others were taken when they shipped)."""
+    return _capture(order, delivered=True)
+
+
+def release(order: Order, reason: str) -> list[PaymentTransaction]:
+    """The order is cancelled: refund what was taken, void what is only authorised."""
+    rows = rows_of(order.id)
+    parts = per_authorisation(rows)
+    if not parts:
+        return []
+    sums = totals(rows)
+    made = request(order, Kind.REFUND, sums.refundable, reason=reason) \
+        if sums.refundable else []
+    return made + [_write(order, auth, Kind.VOID, share, reason=reason)
+                   for auth, share in _shares(Kind.VOID, 0, parts)]
+
+
+def _own(rows, auth: PaymentTransaction) -> Totals:
+    return next((t for a, t in per_authorisation(rows) if a.id == auth.id), Totals())
+
+
+def capture_authorisation(order: Order, auth: PaymentTransaction) -> list[PaymentTransaction]:
+    """Take all of one authorisation now (a balance paid on an order already paid for)."""
+    share = _own(rows_of(order.id), auth).capturable
+    return [_write(order, auth, Kind.CAPTURE, share)] if share else []
+
+
+def release_authorisation(order: Order, auth: PaymentTransaction, *,
+                          reason: str) -> list[PaymentTransaction]:
+    """Give back all of one authorisation: void it, or refund what was taken of it."""
+    own = _own(rows_of(order.id), auth)
+    if own.captured or own.capture_pending:
+        return [_write(order, auth, Kind.REFUND, own.refundable, reason=reason)] \
+            if own.refundable else []
+    return [_write(order, auth, Kind.VOID, own.capturable, reason=reason)] \
+        if own.capturable else []
 
 
 # -- the answer, in a transaction of its own ------------------------------------------

@@ -9,6 +9,7 @@ event, in one transaction.
 from enum import StrEnum
 
 from portal import outbox
+from portal.coupons import records as coupon_records
 from portal.db import database
 from portal.models import Order, OrderEvent, User, utcnow
 from portal.orders.errors import OrderRefused
@@ -168,6 +169,8 @@ def transition(order: Order, target: Status, *, actor: User | None = None,
     message = change_words(current, target, reason)
     with database.atomic():
         update_order(order, version=version, status=target.value)
+        if target is Status.CANCELLED:  # a cancelled order's coupons may be used again
+            coupon_records.release(order.id)
         # The outbox event that goes with it is how plugins hear of it, after the commit.
         event = record(order, "status_changed", message, actor=actor, actor_role=actor_role,
                        before=current.value, after=target.value, at=order.updated_at,

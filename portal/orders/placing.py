@@ -26,22 +26,33 @@ cart, so the buyer can retry with another card. Why this way round:
   with that key, which a gateway answers once; authorising *before* placing would
   leave an authorisation with no order when the stock ran out in between.
 
+Coupons: the checkout works out what they take off (``portal.coupons.discounts``)
+and hands the :class:`~portal.coupons.records.Plan` here; the plan is refused
+(``checkout.price_changed``) unless it was worked out on the lines placed now, its
+uses are taken in this transaction (``records.take``: the limits checked again,
+``checkout.coupon`` when one no longer holds) and each line keeps its share of the
+discount (``order_line.discount``).
+
 Concurrency: the buyer's cart row is locked first (so posts of the same checkout
 queue up and the later ones find the order the first one made), then the
 variants in id order (no deadlock between two carts sharing variants).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from peewee import IntegrityError
 
+from portal.coupons import records as coupon_records
+from portal.coupons.rules import CouponRefused
 from portal.db import database
 from portal.models import Cart, CartLine, Order, OrderLine, PaymentTransaction, Product, \
     Shop, User, Variant, utcnow
 from portal.money import format_money
 from portal.orders.editing import item_summary
 from portal.orders.errors import OrderRefused
+from portal.orders.ledger import CAPTURES
 from portal.orders.lifecycle import PaymentStatus, Status, lock, record, transition
 from portal.orders.numbers import new_order_number
 
@@ -55,12 +66,14 @@ class CheckoutRefused(OrderRefused):
 
 @dataclass(frozen=True)
 class PaymentChoice:
-    """The way the buyer pays: the plugin, its method code, the fee it adds."""
+    """The way the buyer pays: the plugin, its method code, the fee it adds, and when
+    its money is captured (one of :data:`CAPTURES`, as the plugin's option says)."""
 
     plugin: str
     method_code: str
     fee: int = 0
     display: str = ""
+    capture: str = "on_shipping"
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,7 @@ class Line(NamedTuple):
     unit_price: int
     quantity: int
     line_total: int
+    discount: int = 0  # the line's share of the order's coupon discounts
 
 
 LINE_FIELDS = Line._fields
@@ -172,10 +186,22 @@ def ship_fields(address: dict) -> dict:
                 ship_country=address["country"][:2], ship_phone=(address.get("phone") or "")[:32])
 
 
-def placed_message(total: int, currency: str, shipping_label: str = "") -> str:
-    """The "placed" timeline entry: "Order placed: $85.50 · shipping: Standard"."""
+def placed_message(total: int, currency: str, shipping_label: str = "",
+                   coupons: Iterable[tuple[str, int]] = ()) -> str:
+    """The "placed" timeline entry: "Order placed: $85.50 · shipping: Standard · coupon
+    SUMMER-15 (−$15.00)", ``coupons`` being (code, discount) pairs."""
     how = f" · shipping: {shipping_label}" if shipping_label else ""
+    coupons = list(coupons)
+    if coupons:
+        how += " · coupon " + ", ".join(f"{code} (−{format_money(amount, currency)})"
+                                        for code, amount in coupons)
     return f"Order placed: {format_money(total, currency)}{how}"
+
+
+def capture_of(payment: PaymentChoice) -> str:
+    """When the payment's money is taken, as its authorisation row keeps it: the plugin's
+    word when the ledger knows it (:data:`CAPTURES`), else on shipping."""
+    return payment.capture if payment.capture in CAPTURES else "on_shipping"
 
 
 def auth_key(checkout_token: str) -> str:
@@ -195,12 +221,14 @@ def _existing(checkout_token: str, buyer_id: int) -> Placed | None:
 
 def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict,
                 shipping_total: int, payment: PaymentChoice, expected_total: int | None = None,
-                discount_total: int = 0, shipping_label: str = "") -> Placed:
+                discount_total: int = 0, shipping_label: str = "",
+                coupons: coupon_records.Plan | None = None) -> Placed:
     """Place the buyer's cart in shop ``shop_id`` as an order awaiting payment.
 
     ``address`` holds :data:`ADDRESS_FIELDS` (checked by the caller); money is minor
     units; ``expected_total`` is the total the buyer reviewed (refused when today's
-    prices make another). The same ``checkout_token`` again returns the order it
+    prices make another); ``coupons`` replaces ``discount_total`` with the plan's
+    discount. The same ``checkout_token`` again returns the order it
     placed (``created`` False). Raises :class:`CheckoutRefused`.
     """
     if not checkout_token or len(checkout_token) > 64:
@@ -211,7 +239,7 @@ def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict
     try:
         with database.atomic():
             return _place(buyer, shop_id, checkout_token, address, shipping_total, payment,
-                          expected_total, discount_total, shipping_label)
+                          expected_total, discount_total, shipping_label, coupons)
     except IntegrityError:  # the same token, placed at the same moment by another post
         done = _existing(checkout_token, buyer.id)
         if done:
@@ -220,7 +248,7 @@ def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict
 
 
 def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, expected_total,
-           discount_total, shipping_label) -> Placed:
+           discount_total, shipping_label, coupons=None) -> Placed:
     now = utcnow()
     # The cart's row first: the same buyer's posts queue here (SQLite: the write lock).
     locked = (Cart.update(updated_at=now)
@@ -240,7 +268,7 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
     placed = _write(buyer, shop_id, [line(r.variant, r.variant.product.name, r.quantity)
                                      for r in rows],
                     checkout_token, address, shipping_total, payment, expected_total,
-                    discount_total, shipping_label, now)
+                    discount_total, shipping_label, now, coupons)
     CartLine.delete().where(CartLine.id.in_([r.id for r in rows])).execute()
     return placed
 
@@ -263,9 +291,17 @@ def place_items(buyer: User, shop_id: int, items: list[tuple[Variant, int]], *,
 
 
 def _write(buyer, shop_id, lines, checkout_token, address, shipping_total, payment,
-           expected_total, discount_total, shipping_label, now) -> Placed:
+           expected_total, discount_total, shipping_label, now, coupons=None) -> Placed:
     """Everything place_order writes but the cart: in variant order (the stock)."""
     shop = Shop.get_by_id(shop_id)
+    takings = ()
+    if coupons is not None:
+        if coupons.lines != {item.variant: (item.quantity, item.unit_price) for item in lines}:
+            raise CheckoutRefused("checkout.price_changed", "Your cart changed since you "
+                                  "reviewed your order. Check it and place it again.")
+        discount_total, takings = coupons.discount, coupons.takings
+        lines = [item._replace(discount=coupons.line_discounts.get(item.variant, 0))
+                 for item in lines]
     sums = money(lines, discount=discount_total, shipping=shipping_total, fee=payment.fee)
     check_total(sums.total, expected_total, shop.currency)
     take_stock(lines)
@@ -276,14 +312,31 @@ def _write(buyer, shop_id, lines, checkout_token, address, shipping_total, payme
         item_count=sum(item.quantity for item in lines), **ship_fields(address),
         placed_at=now, updated_at=now, checkout_token=checkout_token)
     OrderLine.bulk_create([OrderLine(order=order.id, **item._asdict()) for item in lines])
+    if takings:
+        try:
+            coupon_records.take(list(takings), order=order, buyer=buyer,
+                                subtotal=sums.subtotal, now=now)
+        except CouponRefused as refused:
+            raise CheckoutRefused("checkout.coupon", refused.message) from None
     auth = PaymentTransaction.create(
         order=order.id, kind="authorise", amount=sums.total, currency=shop.currency,
         method_code=payment.method_code, plugin=payment.plugin,
         idempotency_key=auth_key(checkout_token), state="pending", display=payment.display[:80],
-        next_attempt_at=now)
-    record(order, "placed", placed_message(sums.total, shop.currency, shipping_label),
-           actor=buyer, actor_role="buyer", at=now)
+        capture=capture_of(payment), created_at=now, next_attempt_at=now)
+    record(order, "placed", placed_message(sums.total, shop.currency, shipping_label,
+                                           [(t.code, t.amount) for t in takings]),
+           actor=buyer, actor_role="buyer", at=now, **placed_details(order))
     return Placed(order, auth, True)
+
+
+def placed_details(order: Order) -> dict:
+    """The order's figures as placed, carried by its "placed" outbox event (the
+    ``order_placed`` hook tells plugins these, whatever happens to the order later)."""
+    return dict(currency=order.currency, total=order.total, subtotal=order.subtotal,
+                discount_total=order.discount_total, shipping_total=order.shipping_total,
+                fee_total=order.fee_total, item_count=order.item_count,
+                item_summary=order.item_summary, payment_method=order.payment_method,
+                placed_at=order.placed_at.isoformat())
 
 
 def _detail(item) -> str:

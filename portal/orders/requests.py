@@ -238,7 +238,7 @@ def _apply(request: OrderRequest, order: Order, seller: User) -> None:
                                actor=seller)
     elif request.kind == "modification":
         editing.change_lines(order, {int(k): (v, q) for k, (v, q) in details.items()},
-                             version=order.version, actor=seller)
+                             version=order.version, actor=seller, request_id=request.id)
 
 
 def receive_return(request: OrderRequest, order: Order, *, seller: User, version: int) -> None:

@@ -1,15 +1,19 @@
 """A shop's rules for its orders: where parcels ship from, the handling time, how long
-buyers may ask for changes and returns, which products cannot be returned, and
-whether the seller gets e-mails. The settings page asks :func:`update`."""
+buyers may ask for changes and returns, which products cannot be returned, the flat
+shipping rate checkout offers when no carrier quotes one, and whether the seller
+gets e-mails. The settings page asks :func:`update`."""
 
 from dataclasses import dataclass, field
 
 from portal.addresses import check_address
 from portal.db import database
 from portal.models import Product, Shop
+from portal.money import format_money
 from portal.orders.errors import BadInput
 
 SHIP_FROM = ("name", "line1", "line2", "city", "region", "postal_code", "country")
+FLAT_RATE_MAX = 10_000_000  # minor units: a price for shipping, not a typing slip
+FLAT_RATE_DAYS = (1, 60)
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class ShopSettings:
     return_window_days: int
     non_returnable: set[int] = field(default_factory=set)
     notify_by_email: bool = True
+    flat_rate: int | None = None  # minor units of the shop's currency; None keeps it
+    flat_rate_days: int | None = None  # the flat rate's delivery estimate; None keeps it
 
 
 class ShipFromRefused(BadInput):
@@ -33,6 +39,26 @@ class ShipFromRefused(BadInput):
         self.errors = errors
 
 
+class FlatRateRefused(BadInput):
+    """The flat rate is out of bounds; ``errors`` maps ``flat_rate``/``flat_rate_days`` to why."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("settings.bad_flat_rate", " ".join(errors.values()))
+        self.errors = errors
+
+
+def check_flat_rate(amount: int | None, days: int | None, currency: str) -> dict[str, str]:
+    """Why the flat rate cannot be saved, per field ({} when it can; None is "keep")."""
+    errors = {}
+    if amount is not None and not 0 <= amount <= FLAT_RATE_MAX:
+        errors["flat_rate"] = (f"From {format_money(0, currency)} to "
+                               f"{format_money(FLAT_RATE_MAX, currency)}.")
+    low, high = FLAT_RATE_DAYS
+    if days is not None and not low <= days <= high:
+        errors["flat_rate_days"] = f"From {low} to {high} days."
+    return errors
+
+
 def products_of(shop: Shop) -> list[Product]:
     """The shop's products (id, name, returnable), by name: the return policy's choices."""
     return list(Product.select(Product.id, Product.name, Product.returnable)
@@ -40,9 +66,13 @@ def products_of(shop: Shop) -> list[Product]:
 
 
 def update(shop: Shop, settings: ShopSettings) -> None:
-    """Save the settings in one transaction, or raise :class:`ShipFromRefused` and save
-    nothing. A ship-from address left empty (but its country) is allowed; one that is
-    filled in is checked for its country and stored as the check cleaned it."""
+    """Save the settings in one transaction, or raise :class:`ShipFromRefused` (or
+    :class:`FlatRateRefused`) and save nothing. A ship-from address left empty (but
+    its country) is allowed; one that is filled in is checked for its country and
+    stored as the check cleaned it."""
+    refused = check_flat_rate(settings.flat_rate, settings.flat_rate_days, shop.currency)
+    if refused:
+        raise FlatRateRefused(refused)
     address = {key: settings.ship_from.get(key) or "" for key in SHIP_FROM}
     if any(value for key, value in address.items() if key != "country"):
         check = check_address(address)
@@ -57,6 +87,10 @@ def update(shop: Shop, settings: ShopSettings) -> None:
         shop.modification_window_hours = settings.modification_window_hours
         shop.return_window_days = settings.return_window_days
         shop.notify_by_email = settings.notify_by_email
+        if settings.flat_rate is not None:
+            shop.flat_rate_amount = settings.flat_rate
+        if settings.flat_rate_days is not None:
+            shop.flat_rate_days = settings.flat_rate_days
         shop.save()
         Product.update(returnable=~Product.id.in_(list(settings.non_returnable) or [0])) \
             .where(Product.shop == shop.id).execute()

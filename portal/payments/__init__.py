@@ -23,9 +23,10 @@ from portal.db import database
 from portal.hooks import pluginmanager, shop_plugins
 from portal.hooks.hooktypes import PaymentOption, PaymentResult
 from portal.models import Order, PaymentTransaction, User, utcnow
-from portal.orders import actions, ledger, placing
+from portal.orders import actions, balance, ledger, placing
 from portal.orders.ledger import Kind, PaymentRefused, State
 from portal.orders.lifecycle import lock
+from portal.payments import redirects
 
 __all__ = ["PaymentRefused", "Method", "methods", "authorise", "run", "settle", "refund",
            "reconcile"]
@@ -51,15 +52,26 @@ class Method:
 
 
 def methods(shop, currency: str, amount: int) -> list[Method]:
-    """The shop's enabled payment methods for an amount, each with its fee."""
+    """The shop's enabled payment methods for an amount, each with its fee. An option
+    that does not say when its money is captured in words the ledger knows is left
+    out (taking money at the wrong moment is worse than one method fewer)."""
     setup = shop_plugins.for_shop(shop)
     found = []
     for name in setup.enabled():
         outcome = pluginmanager.call(name, "payment_methods", shop_id=getattr(shop, "id", shop),
                                      currency=currency, amount=amount,
                                      settings=setup.settings(name))
-        if outcome.ok and isinstance(outcome.value, list):
-            found += [Method(name, o) for o in outcome.value if isinstance(o, PaymentOption)]
+        if not (outcome.ok and isinstance(outcome.value, list)):
+            continue
+        for option in outcome.value:
+            if not isinstance(option, PaymentOption):
+                continue
+            if option.capture not in ledger.CAPTURES:
+                log.warning("plugin %s: payment option %s says capture=%r, not one of %s; "
+                            "not offered", name, option.method_code, option.capture,
+                            ", ".join(ledger.CAPTURES))
+                continue
+            found.append(Method(name, option))
     return found
 
 
@@ -80,8 +92,10 @@ def _arguments(row: PaymentTransaction, token: str | None) -> dict:
                 idempotency_key=row.idempotency_key)
     if row.kind == Kind.AUTHORISE:
         args["token"] = token or ""
-    else:
-        auth = ledger.authorisation(ledger.rows_of(row.order_id))
+        args.update(redirects.urls(row))  # for a method that needs the buyer first
+    else:  # the authorisation this call moves money of (the first, for old rows)
+        auth = (PaymentTransaction.get_or_none(id=row.authorisation_id) if row.authorisation_id
+                else ledger.authorisation(ledger.rows_of(row.order_id)))
         args["reference"] = auth.reference if auth else ""
     return args
 
@@ -92,7 +106,10 @@ def run(row: PaymentTransaction, *, token: str | None = None,
 
     An answer (approved or declined) completes the row; no answer (the plugin
     overran its budget, crashed, or is resting) leaves it pending, due again after
-    a back-off, with why in ``message``. Returns the row as it is now.
+    a back-off, with why in ``message``. An authorisation the plugin answers with a
+    ``redirect_url`` waits for its buyer, pending (``redirects.waiting_url`` says
+    where they go), until it is answered or expires (:mod:`portal.payments.redirects`).
+    Returns the row as it is now.
     """
     now = now or utcnow()
     if row.state != State.PENDING or not _claim(row, now):
@@ -100,22 +117,20 @@ def run(row: PaymentTransaction, *, token: str | None = None,
     order = Order.get_by_id(row.order_id)
     setup = shop_plugins.for_shop(order.shop_id)
     hook = HOOKS[Kind(row.kind)]
+    extra = {"secret": setup.secret(row.plugin)} if row.kind == Kind.AUTHORISE else {}
     outcome = pluginmanager.call(row.plugin, hook, settings=setup.settings(row.plugin),
-                                 **_arguments(row, token))
+                                 **_arguments(row, token), **extra)
     if outcome.refused:
         done = ledger.complete(row.id, succeeded=False, message=outcome.refused)
-        if done is not None and done.kind == Kind.AUTHORISE:
-            placing.payment_declined(done.order_id, outcome.refused)
-        return done or PaymentTransaction.get_by_id(row.id)
+        return _authorised(done) or PaymentTransaction.get_by_id(row.id)
     result = outcome.value
+    if outcome.ok and isinstance(result, PaymentResult) and row.kind == Kind.AUTHORISE \
+            and not result.succeeded and result.redirect_url:
+        return redirects.wait_for_buyer(row, result, now)
     if outcome.ok and isinstance(result, PaymentResult):
         done = ledger.complete(row.id, succeeded=result.succeeded, reference=result.reference,
                                message=result.message, display=result.display)
-        if done is not None and done.kind == Kind.AUTHORISE and done.state == State.FAILED:
-            # A checkout's order awaiting this answer is cancelled and its cart refilled
-            # (whoever got the answer: the checkout itself, or the reconciler later).
-            placing.payment_declined(done.order_id, done.message or "declined")
-        return done or PaymentTransaction.get_by_id(row.id)
+        return _authorised(done) or PaymentTransaction.get_by_id(row.id)
     why = outcome.error or (f"{row.plugin} does not answer {hook}" if outcome.ok else "")
     attempts = row.attempts + 1
     log.warning("payment %s (%s %s) outcome unknown after attempt %s: %s; asking again later",
@@ -127,6 +142,21 @@ def run(row: PaymentTransaction, *, token: str | None = None,
     return PaymentTransaction.get_by_id(row.id)
 
 
+def _authorised(done: PaymentTransaction | None) -> PaymentTransaction | None:
+    """Act on a known answer to an authorisation, whoever heard it (the buyer's own
+    request, or the reconciler later): a balance paid makes the seller's waiting change
+    (:mod:`portal.orders.balance`); a checkout's declined payment cancels its order and
+    refills the cart (:func:`portal.orders.placing.payment_declined`)."""
+    if done is None or done.kind != Kind.AUTHORISE:
+        return done
+    if balance.answered(done):
+        if ledger.take_requested():  # a capture or release it asked for
+            settle(done.order_id)
+    elif done.state == State.FAILED:
+        placing.payment_declined(done.order_id, done.message or "declined")
+    return done
+
+
 def settle(order_id: int, *, now: datetime | None = None) -> list[PaymentTransaction]:
     """Make the order's pending calls that are due, oldest first; stop at one whose
     outcome stays unknown (a refund is never asked before the capture it refunds)."""
@@ -134,6 +164,8 @@ def settle(order_id: int, *, now: datetime | None = None) -> list[PaymentTransac
     done = []
     for row in ledger.still_pending(order_id):
         if row.next_attempt_at is None or row.next_attempt_at > now:
+            if row.kind == Kind.AUTHORISE:  # e.g. one waiting for its buyer: no other
+                continue  # call depends on it (captures name authorisations that succeeded)
             break
         row = run(row, now=now)
         done.append(row)
@@ -177,9 +209,10 @@ ON_DELIVERY = outbox.Consumer("payments", frozenset({"status_changed"}), _delive
 
 
 def authorise(order: Order, *, plugin: str, method_code: str, token: str, amount: int,
-              idempotency_key: str) -> PaymentTransaction:
+              idempotency_key: str, capture: str = "on_shipping") -> PaymentTransaction:
     """Reserve ``amount`` for ``order`` (checkout): the pending row is committed, then the
-    plugin is asked. The same key answers with the same row (a double submit)."""
+    plugin is asked. The same key answers with the same row (a double submit).
+    ``capture`` is when the money will be taken (the option's ``capture``)."""
     existing = PaymentTransaction.get_or_none(PaymentTransaction.idempotency_key
                                               == idempotency_key)
     if existing is None:
@@ -188,6 +221,7 @@ def authorise(order: Order, *, plugin: str, method_code: str, token: str, amount
                 order=order.id, kind=Kind.AUTHORISE.value, amount=amount,
                 currency=order.currency, method_code=method_code, plugin=plugin,
                 idempotency_key=idempotency_key, state=State.PENDING.value,
+                capture=capture if capture in ledger.CAPTURES else "on_shipping",
                 next_attempt_at=utcnow())
     return run(existing, token=token) if existing.state == State.PENDING else existing
 
@@ -195,7 +229,9 @@ def authorise(order: Order, *, plugin: str, method_code: str, token: str, amount
 def refund(order: Order, amount: int, *, reason: str, actor: User) -> PaymentTransaction:
     """The seller gives ``amount`` back: checked (:func:`portal.orders.actions.refund`)
     with the order locked, so two refunds at once never pass together; the pending
-    row is committed before the plugin is asked. Raises ``OrderRefused``."""
+    rows (one per authorisation it gives back from) are committed before the plugin
+    is asked. Returns the row that tells the outcome (a failed one first, then one
+    still pending). Raises ``OrderRefused``."""
     reason = (reason or "").strip()
     with database.atomic():
         locked = lock(order.id)
@@ -205,7 +241,9 @@ def refund(order: Order, amount: int, *, reason: str, actor: User) -> PaymentTra
             raise PaymentRefused("refund.no_reason", "Say why you refund; the buyer sees it.")
         if amount <= 0:
             raise PaymentRefused("refund.bad_amount", "Refund an amount above zero.")
-        row = ledger.request(locked, Kind.REFUND, amount,
-                             reason=f"{reason} (by {actor.name})")
+        rows = ledger.request(locked, Kind.REFUND, amount,
+                              reason=f"{reason} (by {actor.name})")
     ledger.take_requested()
-    return run(row)
+    done = [run(row) for row in rows]
+    return next((r for r in done if r.state == State.FAILED),
+                next((r for r in done if r.state == State.PENDING), done[0]))

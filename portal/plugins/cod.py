@@ -17,7 +17,7 @@ from portal.hooks.hooktypes import PaymentOption, PaymentResult, PluginInfo
 from portal.money import from_decimal
 
 NAME = "cod"
-CODE = "cod"  # portal.orders.ledger.CAPTURE_ON_DELIVERY names it: captured when Delivered
+CODE = "cod"
 DISPLAY = "Cash on delivery"
 INFO = PluginInfo("Cash on delivery", "The buyer pays the courier on delivery; your fee is "
                   "added at checkout and the money is recorded when the order is delivered.")
@@ -58,7 +58,9 @@ def plugin_settings_form(plugin_name):
 
 @hookimpl
 def payment_methods(currency, amount, settings):
-    return [PaymentOption(CODE, DISPLAY, fee_of(settings, currency), currency)]
+    # The courier collects the money: it is captured when the order is Delivered.
+    return [PaymentOption(CODE, DISPLAY, fee_of(settings, currency), currency,
+                          capture="on_delivery")]
 
 
 @hookimpl

@@ -1,11 +1,15 @@
 """Forms both the buyer's and the seller's pages use."""
 
+import re
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from portal.addresses import FIELDS, AddressCheck, check_address, country_choices
+from portal.money import from_decimal
 from portal.orders.errors import BadInput
 
 
@@ -33,6 +37,24 @@ def parse_int(value, *, maximum: int = 1_000_000_000) -> int | None:
         return None
     number = int(value)
     return number if number <= maximum else None
+
+
+_AMOUNT = re.compile(r"^\d{1,9}(\.\d+)?$")
+
+
+def parse_money(value, currency: str) -> int | None:
+    """An amount typed in major units ("12.50", "1,200") as minor units of ``currency``;
+    None when it is not one (a sign, letters, an exponent, more decimals than the
+    currency has)."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip().replace(",", "")
+    if not (value.isascii() and _AMOUNT.match(value)):
+        return None
+    try:
+        return from_decimal(Decimal(value), currency)
+    except ValueError:
+        return None
 
 
 class VersionedForm(FlaskForm):

@@ -7,10 +7,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import shipping
+from portal.coupons import records as coupon_records
 from portal.models import utcnow
-from portal.orders import actions, editing, fulfilment, queries, requests
+from portal.orders import actions, balance, editing, fulfilment, queries, requests
 from portal.orders.errors import OrderRefused
-from portal.orders.lifecycle import StaleOrder
+from portal.orders.lifecycle import PaymentStatus, StaleOrder
+from portal.payments import redirects
 from portal.web.buyer import bp
 from portal.web.buyer.forms import CancelForm, ModificationForm, ReturnForm
 from portal.web.forms import AddressForm, checked_address, line_changes
@@ -28,6 +30,7 @@ def _order_or_404(number: str):
 def render_order(order, *, status: int = 200, **forms):
     """The order page with the forms of the actions open to the buyer."""
     detail = queries.order_detail(order)
+    coupons_used, coupons_offered = coupon_records.of_order(order)
     asked_for = requests.requests_of(order)
     open_now = actions.for_buyer(order, order.shop, utcnow(), asked_for)
     version = {"version": order.version}
@@ -45,8 +48,12 @@ def render_order(order, *, status: int = 200, **forms):
         "buyer/order_detail.html", detail=detail, **context, actions=open_now,
         links=shipping.tracking_links(order.shop_id, detail.shipments),
         requests=asked_for, asked=requests.describe(asked_for, detail.lines),
-        kinds=requests.KINDS,
-        choices=editing.variant_choices(detail.lines) if context["modification_form"] else {}
+        kinds=requests.KINDS, coupons_used=coupons_used, coupons_offered=coupons_offered,
+        balance_change=balance.waiting(order),
+        choices=editing.variant_choices(detail.lines) if context["modification_form"] else {},
+        # A payment left waiting on the wallet's page: the way back to it.
+        pay_url=redirects.waiting_of_order(order.id)
+        if order.payment_status == PaymentStatus.AWAITING else ""
     ), status
 
 

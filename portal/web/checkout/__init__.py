@@ -16,18 +16,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 
 from portal import cart, checkout, payments
+from portal.coupons import discounts
+from portal.coupons.records import MAX_COUPONS_PER_ORDER
 from portal.addresses import FIELDS, check_address, country_choices
-from portal.models import Address, Order, Shop
+from portal.models import Address, Order, PaymentTransaction, Shop
 from portal.orders.lifecycle import Status
-from portal.orders.placing import CheckoutRefused, PaymentChoice, totals
+from portal.orders.placing import CheckoutRefused, PaymentChoice, auth_key, totals
+from portal.payments import redirects
 from portal.plugins import card as card_plugin
 from portal.web.forms import parse_int
+from portal.web.payments import to_buyer
 from portal.web.shop import recount_cart
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
 STEPS = ("address", "shipping", "payment", "review")
-COUPONS_SOON = "Coupons come soon: this code can't be used yet."
 _STATE = "checkout"
 
 
@@ -109,8 +112,12 @@ def _render(shop, mine, state, *, step=None, errors=None, form=None, status=200)
             _save(shop.id, state)
         shipping = state["shipping"]["amount"]
         fee = state["payment"]["fee"]
-        context["money"] = dict(subtotal=mine.subtotal, discount=0, shipping=shipping, fee=fee,
-                                total=totals(mine.subtotal, 0, shipping, fee))
+        worked = _coupons(shop, mine, state)
+        shipping -= worked.shipping_off
+        context["coupons"] = worked
+        context["money"] = dict(subtotal=mine.subtotal, discount=worked.discount,
+                                shipping=shipping, fee=fee,
+                                total=totals(mine.subtotal, worked.discount, shipping, fee))
     return render_template("checkout/checkout.html", **context), status
 
 
@@ -197,18 +204,48 @@ def payment(slug: str):
     state.pop("token", None)
     state["payment"] = {"key": wanted, "plugin": chosen.plugin,
                         "method_code": chosen.option.method_code, "name": chosen.option.name,
-                        "fee": chosen.option.fee, "card_token": card_token}
+                        "fee": chosen.option.fee, "capture": chosen.option.capture,
+                        "card_token": card_token}
     _save(shop.id, state)
     return _to_page(shop)
+
+
+def _coupons(shop, mine, state, codes=None):
+    """The buyer's coupons and the shop's automatic ones on this cart, as the order gets them."""
+    shipping = (state.get("shipping") or {}).get("amount", 0)
+    return discounts.evaluate(shop, current_user, mine, shipping=shipping,
+                              codes=state.get("coupons", []) if codes is None else codes)
 
 
 @bp.post("/<slug>/coupon")
 @login_required
 def coupon(slug: str):
+    """Apply a code (it joins the buyer's codes when it applies, else says why), or
+    take one off (``remove``)."""
     shop, mine, state = _ready(slug)
+    codes = list(state.get("coupons", []))
+    removed = (request.form.get("remove") or "")[:40]
+    if removed:
+        state["coupons"] = [c for c in codes if c != removed]
+        _save(shop.id, state)
+        return _to_page(shop)
     code = (request.form.get("code") or "").strip()[:40]
-    error = COUPONS_SOON if code else "Type a coupon code first."
-    return _render(shop, mine, state, errors={"coupon": error}, form={"code": code}, status=422)
+    error = "" if code else "Type a coupon code first."
+    if code and code.upper() in (c.upper() for c in codes):
+        error = f"{code} is applied already."
+    elif code and len(codes) >= MAX_COUPONS_PER_ORDER:
+        error = f"Use at most {MAX_COUPONS_PER_ORDER} coupons on one order."
+    elif code:
+        worked = _coupons(shop, mine, state, codes + [code])
+        if code in worked.refused:
+            error = worked.refused[code].message
+    if error:
+        return _render(shop, mine, state, errors={"coupon": error}, form={"code": code},
+                       status=422)
+    state["coupons"] = codes + [code]
+    _save(shop.id, state)
+    flash(f"Coupon {code.upper()} applied.", "success")
+    return _to_page(shop)
 
 
 @bp.post("/<slug>/place")
@@ -219,6 +256,10 @@ def place(slug: str):
         placed = Order.get_or_none((Order.checkout_token == token)
                                    & (Order.buyer == current_user.id))
         if placed is not None and placed.status != Status.CANCELLED:
+            auth = PaymentTransaction.get_or_none(PaymentTransaction.idempotency_key
+                                                  == auth_key(token))
+            if redirects.waiting_url(auth):  # its payment still waits for the buyer
+                return to_buyer(redirects.waiting_url(auth))
             return redirect(url_for("buyer.order_detail", number=placed.number), code=303)
     shop, mine = _cart_or_back(slug)
     state = _state(shop.id)
@@ -233,10 +274,10 @@ def place(slug: str):
             current_user, shop.id, checkout_token=token, address=state["address"],
             shipping_total=state["shipping"]["amount"],
             payment=PaymentChoice(chosen["plugin"], chosen["method_code"], chosen["fee"],
-                                  chosen["name"]),
+                                  chosen["name"], chosen.get("capture", "on_shipping")),
             card_token=chosen.get("card_token", ""),
             expected_total=-1 if expected is None else expected,
-            shipping_label=state["shipping"]["name"])
+            shipping_label=state["shipping"]["name"], coupon_codes=state.get("coupons", []))
     except CheckoutRefused as refused:
         state.pop("token", None)
         _save(shop.id, state)
@@ -245,6 +286,11 @@ def place(slug: str):
             return redirect(url_for("shop.cart_page"), code=303)
         return _to_page(shop)
     recount_cart(current_user.id)
+    if outcome.redirect_url:  # the buyer answers on the wallet's page, then comes back
+        state.pop("token", None)
+        state.pop("payment", None)
+        _save(shop.id, state)
+        return to_buyer(outcome.redirect_url)
     if not outcome.ok:
         state.pop("token", None)
         state.pop("payment", None)

@@ -11,8 +11,10 @@ from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.addresses import country_choices
+from portal.money import to_decimal
 from portal.orders.management import SORTS
-from portal.web.forms import AddressForm, VersionedForm, strip, options  # noqa: F401 (re-used)
+from portal.orders.shop_settings import FLAT_RATE_DAYS
+from portal.web.forms import AddressForm, VersionedForm, parse_money, strip, options  # noqa: F401
 
 
 class FilterForm(FlaskForm):
@@ -115,7 +117,24 @@ class SettingsForm(FlaskForm):
         NumberRange(0, 365, "From 0 to 365 days.")])
     non_returnable = MultiCheckboxField("Products that cannot be returned", coerce=int)
     notify_by_email = BooleanField("Send me e-mails about new orders and requests")
+    flat_rate = StringField("Flat shipping rate", filters=[strip], validators=[
+        InputRequired("What do you charge when no carrier quotes a rate? 0 ships free.")])
+    flat_rate_days = IntegerField("Flat rate delivery (days)", validators=[
+        InputRequired("How many days does flat-rate shipping take?"),
+        NumberRange(*FLAT_RATE_DAYS, f"From {FLAT_RATE_DAYS[0]} to {FLAT_RATE_DAYS[1]} days.")])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, currency: str = "USD", **kwargs):
         super().__init__(*args, **kwargs)
+        self.currency = currency
         self.ship_from_country.choices = options(country_choices())
+        self.flat_rate.label.text = f"Flat shipping rate ({currency})"
+
+    def validate_flat_rate(self, field):
+        if parse_money(field.data, self.currency) is None:
+            raise ValidationError(f"An amount in {self.currency}, such as "
+                                  f"{to_decimal(500, self.currency)}.")
+
+    @property
+    def flat_rate_amount(self) -> int | None:
+        """The flat rate in minor units of the shop's currency (None until it validates)."""
+        return parse_money(self.flat_rate.data, self.currency)

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 from portal import payments
 
 from portal.models import utcnow
-from portal.orders import actions, editing, fulfilment, ledger, management, requests
+from portal.orders import actions, balance, editing, fulfilment, ledger, management, requests
 from portal.orders.errors import BadInput, OrderRefused
 from portal.orders.lifecycle import StaleOrder, Status
 from portal.orders.queries import order_detail
@@ -103,6 +103,7 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, quote
         actions=open_now, pending_requests=[(r, asked[r.id]) for r in waiting],
         kinds=requests.KINDS, decision_form=DecisionForm(formdata=None),
         choices=editing.variant_choices(detail.lines) if open_now.can("edit_lines") else {},
+        balance_change=balance.waiting(order),
         delayed=management.is_delayed(order, shop, utcnow())), status
 
 
@@ -306,8 +307,27 @@ def lines(number: str):
     except REFUSED as exc:
         typed = {f"Line {k}": f"variant {v}, quantity {q}" for k, (v, q) in changes.items()}
         return _refused(order, exc, unsaved=typed)
+    if changed == editing.Edited.WAITING:
+        return _done(order, f"The new total is more than the buyer paid: the change waits for "
+                     f"them to pay the balance of {format_money(order.balance_due, order.currency)}"
+                     ". They see it on their order with a Pay button; it is made when they pay.")
     return _done(order, "Items updated, re-priced and re-stocked." if changed
                  else "The items were unchanged.")
+
+
+@bp.post("/orders/<number>/change/cancel")
+@seller_required
+def cancel_change(number: str):
+    """Call off the change that waits for the buyer's payment: the order stays as it was."""
+    order, form = _order_or_404(number), VersionedForm()
+    form.validate_on_submit()
+    try:
+        actions.for_seller(order, [])["cancel_change"].check()
+        balance.call_off(order, actor=current_user, actor_role="seller",
+                         reason="cancelled by the shop", version=form.expected_version)
+    except REFUSED as exc:
+        return _refused(order, exc)
+    return _done(order, "The change is cancelled; the order stays as it was and nothing is due.")
 
 
 @bp.post("/orders/<number>/cancel")
