@@ -20,8 +20,7 @@ from portal.hooks import pluginmanager, shop_plugins
 from portal.hooks.shop_plugins import SettingsRefused  # what enable_plugin raises
 
 __all__ = ["SettingsRefused", "installed_plugins"]
-from portal.models import (Order, OrderEvent, OrderLine, PluginConfig, Shipment,
-                           Shop, User, utcnow)
+from portal.models import Order, PluginConfig, Shipment, Shop, User, utcnow
 
 PASSWORD = "password-123"
 _PASSWORD_HASH = None
@@ -49,25 +48,18 @@ def make_seller_shop(email: str = "seller@example.com", name: str = "Test Shop")
 def make_shipped_order(shop: Shop, carrier_code: str, tracking_number: str, *,
                        buyer: User | None = None) -> Shipment:
     """A Shipped order of ``shop`` with one parcel; returns the parcel (``.order`` is the order)."""
-    from portal.orders.numbers import new_order_number
-    buyer = _buyer(buyer)
-    now = utcnow()
-    order = Order.create(
-        number=new_order_number(), shop=shop, buyer=buyer, status="shipped", currency="USD",
-        subtotal=2500, total=2500, item_summary="Test item", item_count=1, ship_name=buyer.name,
-        ship_line1="1 Main Street", ship_city="Portland", ship_region="OR",
-        ship_postal_code="97205", ship_country="US", placed_at=now - timedelta(days=2),
-        estimated_delivery=(now + timedelta(days=3)).date())
-    OrderLine.create(order=order, product_name="Test item", unit_price=2500, quantity=1,
-                     line_total=2500)
-    OrderEvent.create(order=order, actor=buyer, actor_role="buyer", kind="placed",
-                      message="Order placed")
-    record_payment(order, captured=True)
+    from portal.orders.bulk import Parcel, Times
     info = next((i for n in pluginmanager.plugin_names()
                  if (i := shop_plugins.carrier_info(n)) and i.code == carrier_code), None)
-    return Shipment.create(order=order, carrier_code=carrier_code,
-                           carrier_name=info.name if info else carrier_code,
-                           tracking_number=tracking_number, shipped_at=now - timedelta(days=1))
+    now = utcnow()
+    placed = now - timedelta(days=2)
+    eta = (now + timedelta(days=3)).date()
+    order = _place(shop, buyer, "shipped", (("Test item", 2500, 1),), "USD", "US", "97205",
+                   placed, eta, Times(placed, placed + timedelta(hours=4),
+                                      now - timedelta(days=1)),
+                   Parcel(carrier_code, info.name if info else carrier_code, tracking_number,
+                          "pre_transit", eta))
+    return Shipment.get(Shipment.order == order.id)
 
 
 def _buyer(buyer: User | None) -> User:
@@ -84,37 +76,27 @@ def make_processed_order(shop: Shop, *, buyer: User | None = None,
 
     ``items`` are (product name, unit price in minor units, quantity).
     """
-    from portal.orders.numbers import new_order_number
-    buyer = _buyer(buyer)
+    from portal.orders.bulk import Times
     now = utcnow()
-    subtotal = sum(price * quantity for _, price, quantity in items)
-    order = Order.create(
-        number=new_order_number(), shop=shop, buyer=buyer, status="processed", currency=currency,
-        subtotal=subtotal, total=subtotal, item_summary=items[0][0]
-        + (f" + {len(items) - 1} more" if len(items) > 1 else ""),
-        item_count=sum(q for *_, q in items), address_verified=True, ship_name=buyer.name,
-        ship_line1="1 Main Street", ship_city="Portland", ship_region="OR",
-        ship_postal_code=ship_postal_code, ship_country=ship_country,
-        placed_at=now - timedelta(days=1), estimated_delivery=(now + timedelta(days=4)).date())
-    for name, price, quantity in items:
-        OrderLine.create(order=order, product_name=name, unit_price=price, quantity=quantity,
-                         line_total=price * quantity, picked=True)
-    OrderEvent.create(order=order, actor=buyer, actor_role="buyer", kind="placed",
-                      message="Order placed")
-    record_payment(order)
-    return order
+    placed = now - timedelta(days=1)
+    return _place(shop, buyer, "processed", items, currency, ship_country, ship_postal_code,
+                  placed, (now + timedelta(days=4)).date(),
+                  Times(placed, placed + timedelta(hours=4)))
 
 
-def record_payment(order: Order, *, captured: bool = False) -> None:
-    """Put the order's money on the record, as checkout would have left it: authorised
-    through the card plugin's test gateway ("Visa •••• 4242"), and captured if
-    ``captured`` (it shipped). Refunds and voids then go through the ledger."""
-    from portal.models import PaymentTransaction
-    from portal.orders import ledger
-    rows = ledger.recorded_rows(order.id, order.number, order.total, order.currency,
-                                order.placed_at, captured=order.total if captured else 0)
-    PaymentTransaction.insert_many(rows).execute()
-    ledger.store_status(order)
+def _place(shop, buyer, status, items, currency, country, postal_code, placed, eta, times,
+           parcel=None) -> Order:
+    """An order as checkout placed it and the seller moved it on (``times``), paid with the
+    card plugin's test gateway, through the portal's bulk order path."""
+    from portal.orders.bulk import PastOrder, place_past
+    from portal.orders.placing import Line
+    buyer = _buyer(buyer)
+    lines = [Line(None, name, "", "", "", price, quantity, price * quantity)
+             for name, price, quantity in items]
+    address = dict(name=buyer.name, line1="1 Main Street", city="Portland", region="OR",
+                   postal_code=postal_code, country=country)
+    return place_past([PastOrder(buyer, shop, lines, address, placed, status, currency=currency,
+                                 estimated_delivery=eta, times=times, parcel=parcel)])[0]
 
 
 def enable(shop: Shop, name: str, **settings) -> PluginConfig:

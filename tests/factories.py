@@ -4,10 +4,10 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 
-from portal.models import (Order, OrderEvent, OrderLine, PaymentTransaction, Product, Shipment,
-                           Shop, TrackingEvent, User, Variant, utcnow)
-from portal.orders import ledger
-from portal.orders.numbers import new_order_number
+from portal.models import Order, Product, Shipment, Shop, TrackingEvent, User, Variant, utcnow
+from portal.orders.bulk import PastOrder, place_past
+from portal.orders.lifecycle import Status
+from portal.orders.placing import Line, line
 
 
 PASSWORD = "password-123"
@@ -39,47 +39,24 @@ def make_order(buyer: User, shop: Shop, *, status: str = "pending",
                placed_at: datetime | None = None, products=(("Linen shirt", 3900, 1),),
                currency: str = "USD", shipping: int = 0, number: str | None = None,
                ship_country: str = "US", variants=None) -> Order:
-    """An order as checkout would leave it, already moved to ``status``.
+    """An order as checkout would leave it, already moved to ``status``, written by the
+    bulk order path (its lines, "placed" event and payment on the ledger: authorised,
+    captured once shipped, voided if cancelled, refunded if returned). Only the "placed"
+    event is on its timeline, and nothing was shipped in a package.
 
-    ``variants`` (one per product) links the lines to catalogue variants, which
-    line edits and stock need; without them the lines are snapshots only.
+    ``products`` are (name, unit price, quantity); ``variants`` (one per product) links
+    the lines to catalogue variants, which line edits and stock need (their stock is not
+    taken); without them the lines are snapshots only.
     """
     placed_at = placed_at or utcnow()
-    subtotal = sum(price * qty for _, price, qty in products)
-    first = products[0][0]
-    order = Order.create(
-        number=number or new_order_number(), shop=shop, buyer=buyer, status=status,
-        payment_method="Visa •••• 4242", currency=currency, subtotal=subtotal,
-        shipping_total=shipping, total=subtotal + shipping,
-        item_summary=first + (f" + {len(products) - 1} more" if len(products) > 1 else ""),
-        item_count=sum(q for *_, q in products), ship_name=buyer.name,
-        ship_line1="1 Main Street", ship_city="Portland", ship_region="OR",
-        ship_postal_code="97205", ship_country=ship_country, placed_at=placed_at,
-        estimated_delivery=(placed_at + timedelta(days=5)).date(), updated_at=placed_at)
-    for k, (name, price, qty) in enumerate(products):
-        variant = variants[k] if variants else None
-        OrderLine.create(order=order, product_name=name, variant=variant,
-                         size=variant.size if variant else "M",
-                         colour=variant.colour if variant else "White",
-                         sku=variant.sku if variant else "",
-                         unit_price=price, quantity=qty, line_total=price * qty)
-    OrderEvent.create(order=order, created_at=placed_at, actor=buyer, actor_role="buyer",
-                      kind="placed", message="Order placed")
-    record_payment(order)
-    return order
-
-
-def record_payment(order: Order) -> None:
-    """The order's money on the record, as its status implies: authorised through the
-    card test gateway ("Visa •••• 4242"), captured once shipped, voided if cancelled."""
-    shipped = order.status in ("shipped", "delivered", "returned")
-    rows = ledger.recorded_rows(order.id, order.number, order.total, order.currency,
-                                order.placed_at, captured=order.total if shipped else 0,
-                                voided=order.status == "cancelled")
-    PaymentTransaction.insert_many(rows).execute()
-    status = ledger.totals(PaymentTransaction(**r) for r in rows).status
-    Order.update(payment_status=status.value).where(Order.id == order.id).execute()
-    order.payment_status = status.value
+    lines = [line(variants[k], name, qty, unit_price=price) if variants
+             else Line(None, name, "", "M", "White", price, qty, price * qty)
+             for k, (name, price, qty) in enumerate(products)]
+    address = dict(name=buyer.name, line1="1 Main Street", city="Portland", region="OR",
+                   postal_code="97205", country=ship_country)
+    return place_past([PastOrder(buyer, shop, lines, address, placed_at, Status(status),
+                                 shipping_total=shipping, currency=currency, number=number,
+                                 estimated_delivery=(placed_at + timedelta(days=5)).date())])[0]
 
 
 def make_shipment(order: Order, *, tracking_number: str = "DP0000000001",

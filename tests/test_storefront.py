@@ -139,3 +139,17 @@ def test_the_demo_shops_show_their_products(client, app):
     first = re.search(r'href="(/shops/shop-1/products/\d+)"', shop_page).group(1)
     product = client.get(first).get_data(as_text=True)
     assert product.count('class="variant') >= 2 and "Add to cart" in product
+
+
+def test_the_demo_shops_have_a_few_last_ones_and_sold_out_sizes(client, app):
+    from portal.demo import seed
+    with app.app_context():
+        seed(10)
+    shop_page = client.get("/shops/shop-1").get_data(as_text=True)
+    products = re.findall(r'href="(/shops/shop-1/products/\d+)"', shop_page)
+    pages = [client.get(url).get_data(as_text=True) for url in dict.fromkeys(products)]
+    assert sum("Sold out in every size and colour." in page for page in pages) == 1
+    assert any(re.search(r"Only [1-5] left", page) for page in pages)
+    assert sum("Sold out" in page for page in pages) >= 2  # a product, and one size of another
+    plenty = [page for page in pages if "Sold out" not in page and not re.search("Only", page)]
+    assert len(plenty) >= 3  # most of the catalogue can be bought as before

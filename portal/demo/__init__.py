@@ -20,13 +20,14 @@ from queue import Empty
 import click
 from flask.cli import with_appcontext
 
-from portal.demo.bulk import bulk_load, insert_rows, reset_sequences
+from portal.demo.bulk import bulk_load
+from portal.db import database, drop_schema, insert_rows, reset_sequences, upgrade_schema
 from portal.demo.coupons import make_coupons
-from portal.db import database, drop_schema, upgrade_schema
-from portal.demo.orders import COLUMNS, ORDER_TABLES, OrderMaker
+from portal.demo.orders import OrderMaker
 from portal.demo.people import DEMO_LOGINS, make_people
 from portal.demo.shops import make_shops
 from portal.models import ALL_MODELS, Order, Shop, User, utcnow
+from portal.orders.bulk import COLUMNS, ORDER_TABLES
 
 CHUNK = 10_000  # orders per transaction, and per progress step
 IN_BACKGROUND_FROM = 20_000  # orders; below that a second process is not worth starting

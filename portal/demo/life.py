@@ -22,15 +22,16 @@ from datetime import datetime, timedelta
 
 from peewee import SQL, Case, fn
 
-from portal import shipping
-from portal.db import database
-from portal.demo.orders import CAPTURES, PAYMENT_PLUGINS, PAYMENTS, _payment_status, \
-    reference_of
-from portal.models import (Address, Order, OrderLine, OrderRequest, PaymentTransaction,
-                           PluginConfig, Product, Shop, User, Variant, utcnow)
-from portal.orders import fulfilment, holds, ledger
-from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused, record
-from portal.orders.numbers import new_order_number
+from portal import payments, shipping
+from portal.catalogue import LOW_STOCK
+from portal.demo.orders import PAYMENTS
+from portal.demo.shops import shipping_for
+from portal.models import (Address, Order, OrderRequest, PluginConfig, Product, Shop, User,
+                           Variant, utcnow)
+from portal.orders import fulfilment, holds, placing
+from portal.orders.lifecycle import StaleOrder, Status, TransitionRefused
+from portal.payments import redirects
+from portal.plugins import card
 
 log = logging.getLogger("portal.demo.life")
 
@@ -42,7 +43,12 @@ OPEN = (Status.PENDING, Status.PROCESSED, Status.SHIPPED)
 # was placed and ships half a day later (its parcel then takes days, or minutes).
 PROCESS_AFTER = timedelta(hours=24)
 SHIP_AFTER = timedelta(hours=36)
-RESTOCK_BELOW, RESTOCK_TO = 5, 50  # the demo seller reorders what runs low
+# The demo buyers buy only what is not scarce (above LOW_STOCK, never into it), and the
+# demo seller reorders what they ran low, up to RESTOCK_TO; what is at LOW_STOCK or
+# below stays so, for the storefront's "Only N left" and "Sold out" (demo/shops.py).
+RESTOCK_BELOW, RESTOCK_TO = LOW_STOCK + 5, 50
+# The test cards the demo buyers pay with (the card plugin's test gateway approves them).
+DEMO_CARDS = {"Visa •••• 4242": "4242424242424242", "Mastercard •••• 4444": "5555555555554444"}
 
 _system_random = secrets.SystemRandom()
 
@@ -115,10 +121,11 @@ def _demo() -> tuple[User, Shop, list[User]] | None:
 
 
 def _restock(shop: Shop) -> None:
-    """The demo seller reorders what runs low, so the demo buyers can keep buying."""
+    """The demo seller reorders what the demo buyers ran low, so they can keep buying
+    (what is scarce on purpose, at LOW_STOCK or below, stays so)."""
     (Variant.update(stock=RESTOCK_TO)
      .where(Variant.product.in_(Product.select(Product.id).where(Product.shop == shop.id))
-            & (Variant.stock < RESTOCK_BELOW))
+            & (Variant.stock > LOW_STOCK) & (Variant.stock < RESTOCK_BELOW))
      .execute())
 
 
@@ -175,67 +182,51 @@ def demo_tracking_number(rng=_system_random) -> str:
 
 def place_demo_order(buyer: User, shop: Shop, now: datetime | None = None,
                      rng: random.Random | None = None) -> Order | None:
-    """The buyer orders one to three in-stock items of the shop's catalogue, as the seeder's
-    orders are made: to the buyer's default address, totals in minor units, stock taken,
-    "Order placed" on the timeline (and so in the outbox). None if nothing is in stock or
-    the buyer has no address."""
+    """The buyer orders one to three of the shop's items that are not scarce, to their
+    default address, as checkout places an order (``placing.place_items``: stock taken,
+    "Order placed" on the timeline and in the outbox, the authorisation on the ledger),
+    and pays as a buyer does: the payment plugin is asked (a test card, cash on
+    delivery, or the Demo Wallet, approved on its page). The buyer's own cart is left alone. None if nothing is in stock, the
+    buyer has no address, or someone bought the last ones first."""
     now, rng = now or utcnow(), rng or _system_random
     address = (Address.select().where(Address.user == buyer.id)
                .order_by(Address.is_default.desc(), Address.id).first())
-    variants = list(Variant.select(Variant, Product.name.alias("product_name")).join(Product)
-                    .where((Product.shop == shop.id) & (Variant.stock > 0))
-                    .order_by(Variant.id).limit(200).objects())
+    variants = list(Variant.select(Variant, Product).join(Product)
+                    .where((Product.shop == shop.id) & (Variant.stock > LOW_STOCK))
+                    .order_by(Variant.id).limit(200))
     if address is None or not variants:
         return None
     chosen = []
     for variant in rng.sample(variants, min(len(variants), rng.randint(1, 3))):
         quantity = 1 if rng.random() < .7 else rng.randint(2, 3)
-        chosen.append((variant, min(quantity, variant.stock)))
-    method, fee = PAYMENTS[rng.randrange(len(PAYMENTS))]
-    names = [f"{v.product_name} ({v.size}, {v.colour})" + (f" × {q}" if q > 1 else "")
-             for v, q in chosen]
-    summary = names[0] + (f" + {len(names) - 1} more" if len(names) > 1 else "")
+        chosen.append((variant, min(quantity, variant.stock - LOW_STOCK)))
+    payment = PAYMENTS[rng.randrange(len(PAYMENTS))]
     try:
-        with database.atomic():
-            return _place(buyer, shop, now, chosen, address, method, fee, summary)
-    except _SoldOut:
+        placed = placing.place_items(
+            buyer, shop.id, chosen, checkout_token=f"demo-{secrets.token_hex(16)}",
+            address=dict(name=address.full_name, line1=address.line1, line2=address.line2,
+                         city=address.city, region=address.region,
+                         postal_code=address.postal_code, country=address.country,
+                         phone=address.phone),
+            shipping_total=shipping_for(sum(v.price * q for v, q in chosen)),
+            payment=payment, at=now)
+    except placing.CheckoutRefused as refused:
+        log.info("demo: no order placed: %s", refused)
         return None
+    number = DEMO_CARDS.get(payment.display)
+    token = card.tokenize(number, f"12/{(now.year + 3) % 100:02d}", "123", today=now.date()) \
+        if number else ""
+    row = payments.run(placed.authorisation, token=token, now=now)
+    if redirects.waiting_url(row):  # the wallet: its page waits for the buyer
+        _answer_page(row, now)
+    return Order.get_by_id(placed.order.id)
 
 
-class _SoldOut(Exception):
-    """Someone bought the last one first; nothing was written."""
-
-
-def _place(buyer, shop, now, chosen, address, method, fee, summary) -> Order:
-    subtotal = sum(v.price * q for v, q in chosen)
-    shipping_total = 0 if subtotal >= 5000 else 499  # as the seeder's baskets
-    for variant, quantity in chosen:  # taken only if still there (no oversell)
-        if not (Variant.update(stock=Variant.stock - quantity)
-                .where((Variant.id == variant.id) & (Variant.stock >= quantity)).execute()):
-            raise _SoldOut()
-    order = Order.create(
-        number=new_order_number(), shop=shop.id, buyer=buyer.id,
-        status=Status.PENDING.value,
-        payment_status=_payment_status(Status.PENDING, method).value, payment_method=method,
-        currency=shop.currency, subtotal=subtotal, shipping_total=shipping_total,
-        fee_total=fee, total=subtotal + shipping_total + fee, item_summary=summary[:200],
-        item_count=sum(q for _, q in chosen), ship_name=address.full_name,
-        ship_line1=address.line1, ship_line2=address.line2, ship_city=address.city,
-        ship_region=address.region, ship_postal_code=address.postal_code,
-        ship_country=address.country, ship_phone=address.phone, placed_at=now,
-        updated_at=now,
-        estimated_delivery=(now + timedelta(days=shop.handling_days + 4)).date())
-    OrderLine.insert_many([
-        {"order": order.id, "variant": v.id, "product_name": v.product_name, "sku": v.sku,
-         "size": v.size, "colour": v.colour, "unit_price": v.price, "quantity": q,
-         "line_total": v.price * q} for v, q in chosen]).execute()
-    record(order, "placed", "Order placed", actor=buyer, actor_role="buyer", at=now)
-    # Its payment on the record, authorised as the seeder's are (there is no checkout yet).
-    code, plugin = PAYMENT_PLUGINS[method]
-    rows = ledger.recorded_rows(order.id, order.number, order.total, order.currency, now,
-                                display=method, method_code=code, plugin=plugin,
-                                capture=CAPTURES[method])
-    for row in rows:  # its plugin's own references, so that it takes the capture later
-        row["reference"] = reference_of(plugin, row["kind"], order.number)
-    PaymentTransaction.insert_many(rows).execute()
-    return order
+def _answer_page(row, now: datetime) -> None:
+    """The demo buyer answers a payment page as a buyer would: its main button (the
+    wallet's Approve), then back to the portal with the plugin's answer."""
+    shown = redirects.page(row)
+    button = next((b for b in shown.buttons if b.primary), None) if shown else None
+    answered = redirects.page(row, button.action) if button else None
+    if answered is not None and answered.answer:
+        payments.run(row, token=answered.answer, now=now)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from portal.demo.bulk import insert_rows, next_id, reset_sequences
+from portal.db import insert_rows, next_id, reset_sequences
 from portal.models import Address, User
 from portal.web.security import hash_password
 

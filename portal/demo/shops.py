@@ -2,10 +2,11 @@
 
 import random
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from portal.hooks.shop_plugins import new_secret
 from portal.models import PluginConfig, Product, Shop, Variant
+from portal.orders.bulk import Basket, basket
+from portal.orders.placing import line
 
 SHOP_NAMES = ["Northwind Threads", "Harbour & Pine", "Lumen Home", "Kettle Kitchenware",
               "Fjord Outdoor", "Pebble Kids", "Juniper Beauty", "Atlas Sneakers"]
@@ -16,16 +17,6 @@ PRODUCTS = [("Linen shirt", 3900), ("Everyday tee", 1800), ("Wool beanie", 2400)
 SIZES = ["S", "M", "L", "XL"]
 COLOURS = ["Black", "White", "Sage", "Navy", "Sand"]
 BASKETS_PER_SHOP = 1024  # a power of two: one getrandbits() picks one
-
-
-class Basket(NamedTuple):
-    """What one order bought: its lines and the totals the order row keeps."""
-
-    lines: tuple  # (variant id, product name, sku, size, colour, unit price, quantity, total)
-    subtotal: int
-    shipping: int
-    item_count: int
-    summary: str
 
 
 @dataclass
@@ -59,25 +50,38 @@ def make_shops(seller_ids: list[int], rng: random.Random) -> list[Catalogue]:
         for j in range(6):
             pname, price = PRODUCTS[(i + j) % len(PRODUCTS)]
             product = Product.create(shop=shop, name=pname)
-            for size in SIZES[:2 + j % 3]:
+            sizes = SIZES[:2 + j % 3]
+            for k, size in enumerate(sizes):
                 colour = COLOURS[(i + j) % len(COLOURS)]
                 sku = f"S{shop.id}-P{product.id}-{size}"
                 v = Variant.create(product=product, sku=sku, size=size, colour=colour,
-                                   price=price, stock=50 + (i * j) % 40)
-                variants.append((v.id, pname, sku, size, colour, price))
+                                   price=price, stock=stock_of(i, j, k, len(sizes)))
+                variants.append((v, pname))
         baskets = [_basket(variants, rng) for _ in range(BASKETS_PER_SHOP)]
         result.append(Catalogue(shop.id, owner, shop.handling_days, baskets))
     return result
 
 
+def stock_of(shop: int, product: int, size: int, sizes: int) -> int:
+    """How many the ``shop``-th demo shop has of a variant: plenty, but for a few, so the
+    storefront shows "Only N left" and "Sold out": in every shop the second product's
+    largest size is sold out, the third product's smallest is down to its last one to
+    four, and the fourth product is sold out in every size."""
+    if product == 3 or (product == 1 and size == sizes - 1):
+        return 0
+    if product == 2 and size == 0:
+        return 1 + shop % 4
+    return 50 + (shop * product) % 40
+
+
 def _basket(variants: list, rng: random.Random) -> Basket:
     """One to three of the shop's variants, mostly one of each."""
-    lines, names = [], []
-    for v_id, pname, sku, size, colour, price in rng.sample(variants, rng.randint(1, 3)):
-        qty = 1 if rng.random() < .7 else rng.randint(2, 3)
-        lines.append((v_id, pname, sku, size, colour, price, qty, price * qty))
-        names.append(f"{pname} ({size}, {colour})" + (f" × {qty}" if qty > 1 else ""))
-    subtotal = sum(line[-1] for line in lines)
-    summary = names[0] + (f" + {len(names) - 1} more" if len(names) > 1 else "")
-    return Basket(tuple(lines), subtotal, 0 if subtotal >= 5000 else 499,
-                  sum(line[6] for line in lines), summary[:200])
+    lines = []
+    for variant, pname in rng.sample(variants, rng.randint(1, 3)):
+        lines.append(line(variant, pname, 1 if rng.random() < .7 else rng.randint(2, 3)))
+    return basket(lines, shipping=shipping_for(sum(item.line_total for item in lines)))
+
+
+def shipping_for(subtotal: int) -> int:
+    """The demo shops' shipping: free from $50, else $4.99."""
+    return 0 if subtotal >= 5000 else 499

@@ -61,7 +61,8 @@ def describe_line(line: OrderLine) -> str:
 
 def item_summary(lines: list[OrderLine]) -> str:
     first = lines[0]
-    text = f"{first.product_name} ({first.size}, {first.colour})"
+    detail = ", ".join(part for part in (first.size, first.colour) if part)
+    text = first.product_name + (f" ({detail})" if detail else "")
     text += f" × {first.quantity}" if first.quantity > 1 else ""
     return (text + (f" + {len(lines) - 1} more" if len(lines) > 1 else ""))[:200]
 

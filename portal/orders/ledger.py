@@ -389,39 +389,3 @@ def describe(row: PaymentTransaction, currency: str) -> str:
 
 def still_pending(order_id: int) -> list[PaymentTransaction]:
     return [r for r in rows_of(order_id) if r.state == State.PENDING]
-
-
-# -- orders made outside checkout (tests, the demo): their money on the record -------
-
-TEST_CARD_DISPLAY = "Visa •••• 4242"
-
-
-def recorded_rows(order_id: int, number: str, amount: int, currency: str, at, *,
-                  captured: int = 0, voided: bool = False, refunded: int = 0,
-                  display: str = TEST_CARD_DISPLAY, method_code: str = "card",
-                  plugin: str = "card", capture: str = "on_shipping") -> list[dict]:
-    """Ledger rows (as dicts for an insert) of a payment that already happened: an
-    authorisation through the card test gateway (its reference as the gateway makes
-    it), and what was captured, voided or refunded since; ``capture`` is when the
-    method takes its money (its ``PaymentOption.capture``). For test builders and the
-    demo seeder, which make orders without calling a plugin."""
-    import hashlib
-
-    def row(kind: str, value: int) -> dict:
-        key = f"{number}-{kind}"
-        reference = f"tg_{'auth' if kind == 'authorise' else kind}_" + \
-            hashlib.sha256(key.encode()).hexdigest()[:20]
-        return dict(order=order_id, kind=kind, amount=value, currency=currency,
-                    method_code=method_code, plugin=plugin, capture=capture,
-                    idempotency_key=key,
-                    state=State.SUCCEEDED.value, reference=reference, message="",
-                    display=display, reason="", attempts=1, next_attempt_at=None,
-                    created_at=at, completed_at=at)
-    rows = [row(Kind.AUTHORISE.value, amount)]
-    if captured:
-        rows.append(row(Kind.CAPTURE.value, captured))
-    elif voided:
-        rows.append(row(Kind.VOID.value, amount))
-    if refunded:
-        rows.append(row(Kind.REFUND.value, refunded))
-    return rows

@@ -86,6 +86,11 @@ class StaleOrder(OrderRefused):
             reason="changed by someone else in the meantime")
 
 
+def change_words(current: Status, target: Status, reason: str = "") -> str:
+    """The timeline's words for a status change: "Pending → Cancelled: ordered twice"."""
+    return f"{current.label} → {target.label}" + (f": {reason}" if reason else "")
+
+
 def can_transition(current: str, target: str) -> bool:
     return Status(target) in TRANSITIONS[Status(current)]
 
@@ -161,7 +166,7 @@ def transition(order: Order, target: Status, *, actor: User | None = None,
     current, target = Status(order.status), Status(target)
     if target not in TRANSITIONS[current]:
         raise TransitionRefused(order.number, current, target)
-    message = f"{current.label} → {target.label}" + (f": {reason}" if reason else "")
+    message = change_words(current, target, reason)
     with database.atomic():
         update_order(order, version=version, status=target.value)
         if target is Status.CANCELLED:  # a cancelled order's coupons may be used again

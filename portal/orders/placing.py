@@ -38,7 +38,9 @@ queue up and the later ones find the order the first one made), then the
 variants in id order (no deadlock between two carts sharing variants).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import IntegrityError
 
@@ -84,6 +86,122 @@ class Placed:
 def totals(subtotal: int, discount: int, shipping: int, fee: int) -> int:
     """What the buyer pays, in minor units: never below zero."""
     return max(subtotal - min(discount, subtotal) + shipping + fee, 0)
+
+
+# -- what every placed order is made of (place_order here, and portal.orders.bulk) ----
+
+class Line(NamedTuple):
+    """An order line's values as it is placed, in :data:`LINE_FIELDS` order (a tuple, so
+    the bulk path writes it as it is)."""
+
+    variant: int | None
+    product_name: str
+    sku: str
+    size: str
+    colour: str
+    unit_price: int
+    quantity: int
+    line_total: int
+    discount: int = 0  # the line's share of the order's coupon discounts
+
+
+LINE_FIELDS = Line._fields
+
+
+def line(variant: Variant, product_name: str, quantity: int,
+         unit_price: int | None = None) -> Line:
+    """The line for ``quantity`` of ``variant``, at its price today unless ``unit_price``
+    says what it was (an order placed in the past)."""
+    price = variant.price if unit_price is None else unit_price
+    return Line(variant.id, product_name, variant.sku, variant.size, variant.colour, price,
+                quantity, price * quantity)
+
+
+class Money(NamedTuple):
+    """An order's money, in minor units, as the order row keeps it."""
+
+    subtotal: int
+    discount_total: int
+    shipping_total: int
+    fee_total: int
+    total: int
+
+
+def money(lines, *, discount: int = 0, shipping: int = 0, fee: int = 0) -> Money:
+    """The order's money from its lines: no discount above the subtotal, no negative
+    shipping or fee (:func:`totals`)."""
+    subtotal = sum(item.line_total for item in lines)
+    shipping, fee = max(shipping, 0), max(fee, 0)
+    return Money(subtotal, min(discount, subtotal), shipping, fee,
+                 totals(subtotal, discount, shipping, fee))
+
+
+def check_total(total: int, expected: int | None, currency: str) -> None:
+    """Refuse (``checkout.price_changed``) when the total someone saw is not the total."""
+    if expected is not None and expected != total:
+        raise CheckoutRefused(
+            "checkout.price_changed",
+            f"Prices changed since you reviewed your order: the total is now "
+            f"{format_money(total, currency)}, not "
+            f"{format_money(expected, currency)}. Check it and place it again.")
+
+
+def take_stock(lines) -> None:
+    """Take each line's quantity from its variant's stock, in the order given (variant
+    order: no deadlock), only if it is there: never oversold, whatever runs at the same
+    time. Refuses (``checkout.out_of_stock``) at the first line short of stock; call it
+    inside the transaction that writes the order, so a refusal takes nothing."""
+    for item in lines:
+        taken = (Variant.update(stock=Variant.stock - item.quantity)
+                 .where((Variant.id == item.variant) & (Variant.stock >= item.quantity))
+                 .execute())
+        if not taken:
+            left = Variant.select(Variant.stock).where(Variant.id == item.variant).scalar()
+            raise CheckoutRefused(
+                "checkout.out_of_stock",
+                f"{item.product_name} ({_detail(item)}): only {max(left or 0, 0)} "
+                "left. Lower the quantity in your cart and check out again.")
+
+
+def check_catalogue(lines, shop: Shop) -> None:
+    """Refuse (``checkout.unknown_variant``) a line whose variant is not in ``shop``'s
+    catalogue (lines without a variant are snapshots, and pass)."""
+    wanted = {item.variant for item in lines if item.variant}
+    if not wanted:
+        return
+    known = {row[0] for row in Variant.select(Variant.id).join(Product)
+             .where(Variant.id.in_(list(wanted)) & (Product.shop == shop.id)).tuples()}
+    if wanted - known:
+        raise CheckoutRefused("checkout.unknown_variant",
+                              f"No variant {', '.join(map(str, sorted(wanted - known)))} in "
+                              f"the catalogue of {shop.name}.")
+
+
+def ship_fields(address: dict) -> dict:
+    """The order's ``ship_*`` columns from an address of :data:`ADDRESS_FIELDS`."""
+    return dict(ship_name=address["name"][:120], ship_line1=address["line1"][:200],
+                ship_line2=(address.get("line2") or "")[:200], ship_city=address["city"][:100],
+                ship_region=(address.get("region") or "")[:100],
+                ship_postal_code=(address.get("postal_code") or "")[:20],
+                ship_country=address["country"][:2], ship_phone=(address.get("phone") or "")[:32])
+
+
+def placed_message(total: int, currency: str, shipping_label: str = "",
+                   coupons: Iterable[tuple[str, int]] = ()) -> str:
+    """The "placed" timeline entry: "Order placed: $85.50 · shipping: Standard · coupon
+    SUMMER-15 (−$15.00)", ``coupons`` being (code, discount) pairs."""
+    how = f" · shipping: {shipping_label}" if shipping_label else ""
+    coupons = list(coupons)
+    if coupons:
+        how += " · coupon " + ", ".join(f"{code} (−{format_money(amount, currency)})"
+                                        for code, amount in coupons)
+    return f"Order placed: {format_money(total, currency)}{how}"
+
+
+def capture_of(payment: PaymentChoice) -> str:
+    """When the payment's money is taken, as its authorisation row keeps it: the plugin's
+    word when the ledger knows it (:data:`CAPTURES`), else on shipping."""
+    return payment.capture if payment.capture in CAPTURES else "on_shipping"
 
 
 def auth_key(checkout_token: str) -> str:
@@ -147,70 +265,67 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
                     .order_by(Variant.id))
     if not rows:
         raise CheckoutRefused("checkout.empty", "Your cart in this shop is empty.")
+    placed = _write(buyer, shop_id, [line(r.variant, r.variant.product.name, r.quantity)
+                                     for r in rows],
+                    checkout_token, address, shipping_total, payment, expected_total,
+                    discount_total, shipping_label, now, coupons)
+    CartLine.delete().where(CartLine.id.in_([r.id for r in rows])).execute()
+    return placed
+
+
+def place_items(buyer: User, shop_id: int, items: list[tuple[Variant, int]], *,
+                checkout_token: str, address: dict, shipping_total: int,
+                payment: PaymentChoice, at=None) -> Placed:
+    """Place ``items`` ((variant, quantity), each variant with its ``product`` loaded) as
+    :func:`place_order` places a cart, by the same rules in one transaction, at ``at``
+    (default now), for a caller that chooses the items itself (the running demo's
+    buyers) and must leave the buyer's own cart alone. Raises :class:`CheckoutRefused`."""
+    if not items:
+        raise CheckoutRefused("checkout.empty", "There is nothing to order.")
+    lines = [line(variant, variant.product.name, quantity)
+             for variant, quantity in sorted(items, key=lambda item: item[0].id)]
+    check_catalogue(lines, Shop.get_by_id(shop_id))
+    with database.atomic():
+        return _write(buyer, shop_id, lines, checkout_token, address, shipping_total, payment,
+                      None, 0, "", at or utcnow())
+
+
+def _write(buyer, shop_id, lines, checkout_token, address, shipping_total, payment,
+           expected_total, discount_total, shipping_label, now, coupons=None) -> Placed:
+    """Everything place_order writes but the cart: in variant order (the stock)."""
     shop = Shop.get_by_id(shop_id)
-    subtotal = sum(r.variant.price * r.quantity for r in rows)
+    takings = ()
     if coupons is not None:
-        if coupons.lines != {r.variant.id: (r.quantity, r.variant.price) for r in rows}:
+        if coupons.lines != {item.variant: (item.quantity, item.unit_price) for item in lines}:
             raise CheckoutRefused("checkout.price_changed", "Your cart changed since you "
                                   "reviewed your order. Check it and place it again.")
-        discount_total = coupons.discount
-    fee = max(payment.fee, 0)
-    total = totals(subtotal, discount_total, max(shipping_total, 0), fee)
-    if expected_total is not None and expected_total != total:
-        raise CheckoutRefused(
-            "checkout.price_changed",
-            f"Prices changed since you reviewed your order: the total is now "
-            f"{format_money(total, shop.currency)}, not "
-            f"{format_money(expected_total, shop.currency)}. Check it and place it again.")
-    for r in rows:  # the stock, in variant order, only if it is there
-        taken = (Variant.update(stock=Variant.stock - r.quantity)
-                 .where((Variant.id == r.variant.id) & (Variant.stock >= r.quantity)).execute())
-        if not taken:
-            left = Variant.select(Variant.stock).where(Variant.id == r.variant.id).scalar()
-            raise CheckoutRefused(
-                "checkout.out_of_stock",
-                f"{r.variant.product.name} ({_detail(r.variant)}): only {max(left or 0, 0)} "
-                "left. Lower the quantity in your cart and check out again.")
-    lines = [OrderLine(product_name=r.variant.product.name, sku=r.variant.sku,
-                       size=r.variant.size, colour=r.variant.colour, unit_price=r.variant.price,
-                       quantity=r.quantity, line_total=r.variant.price * r.quantity,
-                       variant=r.variant.id,
-                       discount=coupons.line_discounts.get(r.variant.id, 0) if coupons else 0)
-             for r in rows]
+        discount_total, takings = coupons.discount, coupons.takings
+        lines = [item._replace(discount=coupons.line_discounts.get(item.variant, 0))
+                 for item in lines]
+    sums = money(lines, discount=discount_total, shipping=shipping_total, fee=payment.fee)
+    check_total(sums.total, expected_total, shop.currency)
+    take_stock(lines)
     order = Order.create(
         number=new_order_number(), shop=shop_id, buyer=buyer.id, status=Status.PENDING.value,
         payment_status=PaymentStatus.AWAITING.value, payment_method=payment.display[:80],
-        currency=shop.currency, subtotal=subtotal, discount_total=min(discount_total, subtotal),
-        shipping_total=max(shipping_total, 0), fee_total=fee, total=total,
-        item_summary=item_summary(lines), item_count=sum(r.quantity for r in rows),
-        ship_name=address["name"][:120], ship_line1=address["line1"][:200],
-        ship_line2=(address.get("line2") or "")[:200], ship_city=address["city"][:100],
-        ship_region=(address.get("region") or "")[:100],
-        ship_postal_code=(address.get("postal_code") or "")[:20],
-        ship_country=address["country"][:2], ship_phone=(address.get("phone") or "")[:32],
+        currency=shop.currency, **sums._asdict(), item_summary=item_summary(lines),
+        item_count=sum(item.quantity for item in lines), **ship_fields(address),
         placed_at=now, updated_at=now, checkout_token=checkout_token)
-    for line in lines:
-        line.order = order.id
-    OrderLine.bulk_create(lines)
-    if coupons is not None:
+    OrderLine.bulk_create([OrderLine(order=order.id, **item._asdict()) for item in lines])
+    if takings:
         try:
-            coupon_records.take(list(coupons.takings), order=order, buyer=buyer,
-                                subtotal=subtotal, now=now)
+            coupon_records.take(list(takings), order=order, buyer=buyer,
+                                subtotal=sums.subtotal, now=now)
         except CouponRefused as refused:
             raise CheckoutRefused("checkout.coupon", refused.message) from None
     auth = PaymentTransaction.create(
-        order=order.id, kind="authorise", amount=total, currency=shop.currency,
+        order=order.id, kind="authorise", amount=sums.total, currency=shop.currency,
         method_code=payment.method_code, plugin=payment.plugin,
         idempotency_key=auth_key(checkout_token), state="pending", display=payment.display[:80],
-        capture=payment.capture if payment.capture in CAPTURES else "on_shipping",
-        next_attempt_at=now)
-    how = f" · shipping: {shipping_label}" if shipping_label else ""
-    if coupons is not None and coupons.takings:
-        how += " · coupon " + ", ".join(
-            f"{t.code} (−{format_money(t.amount, shop.currency)})" for t in coupons.takings)
-    record(order, "placed", f"Order placed: {format_money(total, shop.currency)}{how}",
+        capture=capture_of(payment), created_at=now, next_attempt_at=now)
+    record(order, "placed", placed_message(sums.total, shop.currency, shipping_label,
+                                           [(t.code, t.amount) for t in takings]),
            actor=buyer, actor_role="buyer", at=now, **placed_details(order))
-    CartLine.delete().where(CartLine.id.in_([r.id for r in rows])).execute()
     return Placed(order, auth, True)
 
 
@@ -224,8 +339,8 @@ def placed_details(order: Order) -> dict:
                 placed_at=order.placed_at.isoformat())
 
 
-def _detail(variant: Variant) -> str:
-    return ", ".join(part for part in (variant.size, variant.colour) if part) or variant.sku
+def _detail(item) -> str:
+    return ", ".join(part for part in (item.size, item.colour) if part) or item.sku
 
 
 def payment_declined(order_id: int, message: str) -> bool:

@@ -97,6 +97,8 @@ def being_asked(row: PaymentTransaction, now: datetime, lease: timedelta) -> boo
 def of_buyer(row_id: int, buyer_id: int) -> PaymentTransaction | None:
     """The authorisation ``row_id`` when it is of an order of ``buyer_id`` (None otherwise:
     another buyer's payment is not found, as their order is not)."""
+    if not 0 < row_id < 2**63:  # beyond any id (and any database integer)
+        return None
     return (PaymentTransaction.select().join(Order, on=(PaymentTransaction.order == Order.id))
             .where((PaymentTransaction.id == row_id) & (Order.buyer == buyer_id)
                    & (PaymentTransaction.kind == Kind.AUTHORISE.value))
