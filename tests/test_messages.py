@@ -1,5 +1,7 @@
 """An order's conversation: who may read and post, what is kept and shown, unread counts."""
 
+import re
+
 import pytest
 
 from portal.models import Order, OrderEvent, OrderMessage, OutboxEvent
@@ -8,6 +10,11 @@ from portal.orders.errors import MessageRefused
 from tests.factories import PASSWORD, make_order
 
 HX = {"HX-Request": "true"}
+
+
+def _text(html: str) -> str:
+    """The page's words, as a screen reader reads them (tags out, spaces squeezed)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
 
 def _fresh(order) -> Order:
@@ -78,3 +85,176 @@ def test_a_message_leaves_the_orders_version_alone(buyer, shop):
     version = order.version
     messages.post(order, buyer, "Hello")
     assert _fresh(order).version == version  # the seller's open forms stay valid
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+def _login(client, email):
+    client.post("/logout")
+    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 303
+
+
+def test_buyer_posts_a_plain_form_and_comes_back_to_the_thread(client, auth, buyer, shop):
+    order = make_order(buyer, shop)
+    auth.login()
+    page = client.get(f"/orders/{order.number}").get_data(as_text=True)
+    assert 'id="messages"' in page and "Contact the shop" in page
+    assert f'hx-post="/orders/{order.number}/messages"' in page
+    response = client.post(f"/orders/{order.number}/messages", data={"body": "Hello shop"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/orders/{order.number}#messages")
+    page = client.get(f"/orders/{order.number}").get_data(as_text=True)
+    assert "Hello shop" in page
+    assert OrderMessage.get().author_role == "buyer"
+
+
+def test_htmx_post_swaps_the_thread_in_place(client, auth, buyer, shop):
+    order = make_order(buyer, shop)
+    auth.login()
+    response = client.post(f"/orders/{order.number}/messages", data={"body": "Hi"}, headers=HX)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith("{#") is False and '<section class="card messages" id="messages"' in html
+    assert "<html" not in html and "Hi" in html
+    assert "<textarea" in html and ">Hi</textarea>" not in html  # a fresh, empty form
+    fragment = client.get(f"/orders/{order.number}/messages", headers=HX)
+    assert fragment.status_code == 200 and "Hi" in fragment.get_data(as_text=True)
+    plain = client.get(f"/orders/{order.number}/messages")
+    assert plain.status_code == 303 and plain.headers["Location"].endswith("#messages")
+
+
+def test_an_empty_message_is_refused_on_both_paths(client, auth, buyer, shop):
+    order = make_order(buyer, shop)
+    auth.login()
+    htmx = client.post(f"/orders/{order.number}/messages", data={"body": "  "}, headers=HX)
+    assert htmx.status_code == 422 and "Write a message first." in htmx.get_data(as_text=True)
+    plain = client.post(f"/orders/{order.number}/messages", data={"body": "z" * 2001})
+    assert plain.status_code == 422
+    text = plain.get_data(as_text=True)
+    assert "at most 2,000 characters" in text and "<html" in text
+    assert "z" * 2001 in text  # what was typed is kept
+    assert OrderMessage.select().count() == 0
+
+
+def test_messages_are_escaped_and_only_http_links_are_clickable(client, auth, buyer, shop,
+                                                               seller):
+    order = make_order(buyer, shop)
+    messages.post(order, seller, '<script>alert(1)</script> see https://example.com/a?b=1&c=2. '
+                  'or javascript:alert(2) or <a href="http://evil">x</a>')
+    auth.login()
+    html = client.get(f"/orders/{order.number}").get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert ('<a href="https://example.com/a?b=1&amp;c=2" rel="nofollow noopener" '
+            'target="_blank">https://example.com/a?b=1&amp;c=2</a>.') in html
+    assert 'href="javascript' not in html and '<a href="http://evil">' not in html
+
+
+def test_linkify_leaves_the_sentence_punctuation_out():
+    from portal.web.messaging import linkify
+    assert str(linkify("(see http://a.example/x), ok")) == (
+        '(see <a href="http://a.example/x" rel="nofollow noopener" target="_blank">'
+        'http://a.example/x</a>), ok')
+    assert str(linkify("https:// nothing")) == "https:// nothing"
+    assert str(linkify("a < b")) == "a &lt; b"
+
+
+def test_seller_sees_the_unread_badge_answers_and_the_buyer_sees_it(client, auth, buyer, shop):
+    order = make_order(buyer, shop)
+    messages.post(order, buyer, "Is it in stock?")
+    auth.login("seller@example.com")
+    dashboard = client.get("/seller/").get_data(as_text=True)
+    assert 'id="nav-unread"' in dashboard and "Order Management 1 unread message" in _text(dashboard)
+    assert "Messages 1 unread message" in _text(dashboard)  # the dashboard's card
+    assert f'href="/seller/orders/{order.number}#messages"' in dashboard
+    listing = client.get("/seller/orders").get_data(as_text=True)
+    assert f"{order.number} 1 unread message" in _text(listing)
+    page = client.get(f"/seller/orders/{order.number}").get_data(as_text=True)
+    assert "Is it in stock?" in page and 'id="nav-unread"' not in page  # read now
+    assert _fresh(order).seller_unread == 0
+    response = client.post(f"/seller/orders/{order.number}/messages", data={"body": "Yes!"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/seller/orders/{order.number}#messages")
+    htmx = client.post(f"/seller/orders/{order.number}/messages", data={"body": "Ships today"},
+                       headers=HX)
+    assert htmx.status_code == 200 and "Ships today" in htmx.get_data(as_text=True)
+
+    _login(client, "buyer@example.com")
+    orders = client.get("/orders").get_data(as_text=True)
+    assert "Orders 2 unread messages" in _text(orders)  # the nav
+    assert _text(orders).count("2 unread messages") == 2  # and the order's row
+    page = client.get(f"/orders/{order.number}").get_data(as_text=True)
+    assert "Yes!" in page and "Ships today" in page
+    assert page.index("Is it in stock?") < page.index("Yes!") < page.index("Ships today")
+    assert _fresh(order).buyer_unread == 0
+
+
+@pytest.mark.parametrize("who", [None, "buyer2@example.com", "seller2@example.com",
+                                 "seller@example.com"])
+def test_nobody_else_reads_or_posts_on_the_pages(client, buyer, buyer2, shop, shop2, who):
+    order = make_order(buyer, shop)
+    messages.post(order, buyer, "private words")
+    if who:
+        _login(client, who)
+    urls = [f"/orders/{order.number}/messages"]
+    if who != "seller@example.com":  # the order's own seller may use the seller's URLs
+        urls.append(f"/seller/orders/{order.number}/messages")
+    for url in urls:
+        for headers in ({}, HX):
+            got = client.get(url, headers=headers)
+            posted = client.post(url, data={"body": "intruder"}, headers=headers)
+            for response in (got, posted):
+                if who is None:
+                    assert response.status_code in (302, 303, 401)
+                    assert "/login" in response.headers.get("Location", "/login")
+                else:
+                    assert response.status_code == 404
+                assert "private words" not in response.get_data(as_text=True)
+    assert OrderMessage.select().count() == 1
+    assert _fresh(order).seller_unread == 1  # nobody else's visit read it
+
+
+def test_message_forms_need_their_csrf_token(csrf_app, buyer, shop):
+    from tests.test_auth import csrf_token
+    order = make_order(buyer, shop)
+    client = csrf_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"email": "buyer@example.com", "password": PASSWORD,
+                                "csrf_token": csrf_token(page)})
+    url = f"/orders/{order.number}/messages"
+    assert client.post(url, data={"body": "no token"}).status_code == 400
+    assert client.post(url, data={"body": "no token"}, headers=HX).status_code == 400
+    assert OrderMessage.select().count() == 0
+    token = csrf_token(client.get(f"/orders/{order.number}").get_data(as_text=True))
+    assert client.post(url, data={"body": "with token", "csrf_token": token}).status_code == 303
+    assert OrderMessage.get().body == "with token"
+
+
+def test_unread_counts_cost_one_query_per_page_not_one_per_row(app, client, auth, buyer, shop,
+                                                              seller, count_queries):
+    from tests.test_query_counts import page_queries
+    app.config["PAGE_SIZE"] = 50
+    first = make_order(buyer, shop)
+    messages.post(first, seller, "One")
+    auth.login()
+    one = {url: page_queries(client, count_queries, url)
+           for url in ("/orders", f"/orders/{first.number}")}
+    messages.post(first, seller, "Unread again")
+    for k in range(20):
+        order = make_order(buyer, shop)
+        messages.post(order, seller, f"Hello {k}")
+        messages.post(first, seller, f"More {k}")
+    client.get("/")  # the request after the posts hands their outbox events on: not counted
+    many = {url: page_queries(client, count_queries, url) for url in one}
+    assert many == one
+
+    _login(client, "seller@example.com")
+    for k in range(20):
+        messages.post(make_order(buyer, shop), buyer, f"Question {k}")
+    client.get("/")
+    seller_one = page_queries(client, count_queries, "/seller/orders")
+    for k in range(20):
+        messages.post(make_order(buyer, shop), buyer, f"Question {k}")
+    client.get("/")
+    assert page_queries(client, count_queries, "/seller/orders") == seller_one
+    assert _text(client.get("/seller/orders").get_data(as_text=True)).count(
+        " 1 unread message") >= 40

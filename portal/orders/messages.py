@@ -129,3 +129,12 @@ def unread_for_user(user: User) -> int:
     shops = Shop.select(Shop.id).where(Shop.owner == user.id)
     return (Order.select(fn.COALESCE(fn.SUM(Order.seller_unread), 0))
             .where(Order.shop.in_(shops) & (Order.seller_unread > 0)).scalar()) or 0
+
+
+def unread_orders_for_shop(shop_id: int, limit: int = 5) -> list[Order]:
+    """The shop's orders with messages it has not read (the partial index), newest
+    first, with their buyers' names: the dashboard's list."""
+    return list(Order.select(Order.id, Order.number, Order.seller_unread, User.id, User.name)
+                .join(User, on=(Order.buyer == User.id))
+                .where((Order.shop == shop_id) & (Order.seller_unread > 0))
+                .order_by(Order.id.desc()).limit(limit))
