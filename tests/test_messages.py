@@ -258,3 +258,35 @@ def test_unread_counts_cost_one_query_per_page_not_one_per_row(app, client, auth
     assert page_queries(client, count_queries, "/seller/orders") == seller_one
     assert _text(client.get("/seller/orders").get_data(as_text=True)).count(
         " 1 unread message") >= 40
+
+
+def test_a_refusal_that_says_message_the_shop_links_to_the_messages(client, auth, buyer, shop):
+    from datetime import timedelta
+
+    from portal.models import OrderLine, utcnow
+    from tests.factories import make_variant
+    shirt = make_variant(shop, "Linen shirt", size="M", colour="White", price=3900, stock=10)
+    larger = make_variant(shop, shirt.product, size="L", colour="White", price=3900, stock=3)
+    old = make_order(buyer, shop, placed_at=utcnow() - timedelta(hours=13),
+                     products=(("Linen shirt", 3900, 1),), variants=(shirt,))
+    line = OrderLine.get(OrderLine.order == old.id)
+    auth.login()
+    late = client.post(f"/orders/{old.number}/modification",
+                       data={f"variant-{line.id}": str(larger.id), f"qty-{line.id}": "1",
+                             "version": str(old.version)})
+    assert late.status_code == 422
+    html = late.get_data(as_text=True)
+    assert f'<a href="/orders/{old.number}#messages">message the shop</a>' in html
+    assert 'id="messages"' in html  # where the link leads, on the same page
+
+
+def test_contact_link_escapes_and_links_only_on_a_buyers_order(app):
+    from portal.web.messaging import contact_link
+    with app.test_request_context("/orders/ABCDE-FGHJK/cancel"):
+        from flask import request
+        request.url_rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "buyer.cancel")
+        request.view_args = {"number": "ABCDE-FGHJK"}
+        assert str(contact_link("<b> Message the shop")) == (
+            '&lt;b&gt; <a href="/orders/ABCDE-FGHJK#messages">Message the shop</a>')
+    with app.test_request_context("/cart"):
+        assert str(contact_link("<b> message the shop")) == "&lt;b&gt; message the shop"

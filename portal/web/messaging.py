@@ -8,7 +8,7 @@ find the order their way (a 404 for anyone else's) and hand it here.
 
 import re
 
-from flask import redirect, render_template
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -46,6 +46,20 @@ def linkify(text: str) -> Markup:
     return Markup("").join(parts)
 
 
+_CONTACT = re.compile(r"message the shop", re.IGNORECASE)
+
+
+def contact_link(text: str) -> Markup:
+    """``text`` escaped; on a buyer's order page, where it tells the buyer to "message the
+    shop", those words link to the order's messages."""
+    number = (request.view_args or {}).get("number")
+    if request.blueprint != "buyer" or not isinstance(number, str):
+        return escape(text)
+    href = url_for("buyer.order_detail", number=number, _anchor="messages")
+    return Markup(_CONTACT.sub(
+        lambda m: str(Markup('<a href="{}">{}</a>').format(href, m.group(0))), str(escape(text))))
+
+
 def nav_unread() -> int:
     """Unread messages for the signed-in person's nav badge (one query)."""
     if not current_user.is_authenticated:
@@ -55,6 +69,7 @@ def nav_unread() -> int:
 
 def init_app(app) -> None:
     app.add_template_filter(linkify)
+    app.add_template_filter(contact_link)
     # Lazy: a page that draws no nav (a fragment) spends no query on it.
     app.jinja_env.globals.update(nav_unread=nav_unread)
 
