@@ -117,6 +117,9 @@ def test_htmx_post_swaps_the_thread_in_place(client, auth, buyer, shop):
     assert html.lstrip().startswith("{#") is False and '<section class="card messages" id="messages"' in html
     assert "<html" not in html and "Hi" in html
     assert "<textarea" in html and ">Hi</textarea>" not in html  # a fresh, empty form
+    # the thread alone polls for news; the form (and what is being typed) is left alone
+    assert (f'<div id="thread" hx-get="/orders/{order.number}/messages" '
+            'hx-trigger="every 30s" hx-select="#thread"') in html
     fragment = client.get(f"/orders/{order.number}/messages", headers=HX)
     assert fragment.status_code == 200 and "Hi" in fragment.get_data(as_text=True)
     plain = client.get(f"/orders/{order.number}/messages")
@@ -290,3 +293,23 @@ def test_contact_link_escapes_and_links_only_on_a_buyers_order(app):
             '&lt;b&gt; <a href="/orders/ABCDE-FGHJK#messages">Message the shop</a>')
     with app.test_request_context("/cart"):
         assert str(contact_link("<b> message the shop")) == "&lt;b&gt; message the shop"
+
+
+def test_a_request_and_its_refusal_appear_in_the_thread(client, auth, buyer, shop):
+    from tests.test_requests import as_seller, decide, post
+    order = make_order(buyer, shop, status="processed")
+    auth.login()
+    assert post(client, order, "cancel", reason="Ordered twice").status_code == 303
+    assert _fresh(order).seller_unread == 1
+    as_seller(client, auth)
+    assert "Cancellation: Ordered twice" in client.get(
+        f"/seller/orders/{order.number}").get_data(as_text=True)
+    assert decide(client, order, "refuse", "Already packed <today>").status_code == 303
+    auth.logout()
+    auth.login()
+    page = client.get(f"/orders/{order.number}").get_data(as_text=True)
+    thread = page.split('id="thread"')[1].split("</ol>")[0]
+    assert thread.index("Cancellation: Ordered twice") \
+        < thread.index("Cancellation refused: Already packed &lt;today&gt;")
+    # the request's own event announces it; the thread's copy is not announced again
+    assert OutboxEvent.select().where(OutboxEvent.kind == "message").count() == 0

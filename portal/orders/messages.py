@@ -73,7 +73,19 @@ def post(order: Order, author: User, body: str, *, shop: Shop | None = None,
     unread, the author none. Refused (nothing written) for anyone but the order's buyer
     and its shop's owner, and for an empty or too long message."""
     role = _role_or_refuse(order, author, shop)
-    text = clean_body(body)
+    return _write(order, author, role, clean_body(body), now=now, announce=True)
+
+
+def from_request(order: Order, author: User, role: str, text: str) -> OrderMessage | None:
+    """A buyer's request's reason, or the seller's answer to it, in the conversation too
+    (``portal.orders.requests`` calls it inside its own transaction, for the person it
+    already checked). Not announced again: the request's own event is. Empty: nothing."""
+    text = (text or "").strip()[:MAX_LENGTH]
+    return _write(order, author, role, text, announce=False) if text else None
+
+
+def _write(order: Order, author: User, role: str, text: str, *, now: datetime | None = None,
+           announce: bool) -> OrderMessage:
     other = SELLER if role == BUYER else BUYER
     with database.atomic():
         message = OrderMessage.create(order=order.id, author=author.id, author_role=role,
@@ -82,9 +94,10 @@ def post(order: Order, author: User, body: str, *, shop: Shop | None = None,
         # forms stay valid.
         Order.update({_unread_field(other): _unread_field(other) + 1,
                       _unread_field(role): 0}).where(Order.id == order.id).execute()
-        outbox.record("message", order_id=order.id, shop_id=order.shop_id,
-                      number=order.number, message_id=message.id, actor_role=role,
-                      actor_id=author.id, message=ANNOUNCED[role])
+        if announce:
+            outbox.record("message", order_id=order.id, shop_id=order.shop_id,
+                          number=order.number, message_id=message.id, actor_role=role,
+                          actor_id=author.id, message=ANNOUNCED[role])
     setattr(order, _unread_field(role).name, 0)
     return message
 
