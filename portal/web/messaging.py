@@ -8,7 +8,7 @@ find the order their way (a 404 for anyone else's) and hand it here.
 
 import re
 
-from flask import redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -86,8 +86,11 @@ def thread_context(order, *, shop=None, post_url: str, form=None) -> dict:
 
 
 def fragment(order, *, shop=None, post_url: str, form=None, status: int = 200):
-    return render_template("_messages.html", **thread_context(
-        order, shop=shop, post_url=post_url, form=form)), status
+    """``_messages.html`` alone (the answer to htmx; the same URL redirects a browser)."""
+    response = make_response(render_template("_messages.html", **thread_context(
+        order, shop=shop, post_url=post_url, form=form)), status)
+    response.vary.add("HX-Request")
+    return response
 
 
 def post(order, *, shop=None, post_url: str, back_url: str, render_page):
