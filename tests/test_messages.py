@@ -313,3 +313,19 @@ def test_a_request_and_its_refusal_appear_in_the_thread(client, auth, buyer, sho
         < thread.index("Cancellation refused: Already packed &lt;today&gt;")
     # the request's own event announces it; the thread's copy is not announced again
     assert OutboxEvent.select().where(OutboxEvent.kind == "message").count() == 0
+
+
+def test_unread_counts_read_the_partial_indexes(app, buyer, seller, shop, count_queries):
+    from portal.db import is_sqlite
+    from tests.test_query_plans import plan
+    if not is_sqlite():
+        pytest.skip("SQLite's query plans")
+    messages.unread_for_buyer(buyer.id)
+    messages.unread_for_shop(shop.id)
+    messages.unread_for_user(seller)
+    for_buyer, for_shop, for_seller = (plan(s) for s in count_queries.statements[-3:])
+    assert "USING COVERING INDEX orders_buyer_unread" in for_buyer, for_buyer
+    assert "USING COVERING INDEX orders_seller_unread" in for_shop, for_shop
+    assert "orders_seller_unread" in for_seller, for_seller
+    for text in (for_buyer, for_shop):
+        assert "SCAN" not in text, text
