@@ -71,7 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key(Path(app.instance_path))
 
-    from portal.web import filters, guards, security
+    from portal.web import filters, guards, messaging, security
     from portal.web.extensions import csrf, htmx, limiter, login_manager
     _init_database(app)
     csrf.init_app(app)
@@ -81,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     guards.init_app(app)
     filters.init_app(app)
+    messaging.init_app(app)
 
     from portal import background
     from portal.hooks import pluginmanager

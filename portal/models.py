@@ -154,6 +154,10 @@ class Order(BaseModel):
     # What the buyer must pay before the seller's waiting change applies (minor units;
     # 0: nothing waits). Kept on the order so lists and holds need no query for it.
     balance_due = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    # Messages each side has not read yet (portal.orders.messages): kept on the order so
+    # list rows need no query for them, and the nav's total is one partial-index read.
+    buyer_unread = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    seller_unread = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         table_name = "orders"
@@ -176,6 +180,13 @@ class Order(BaseModel):
     def partially_shipped(self) -> bool:
         return self.status == "processed" and 0 < self.shipped_count < self.item_count
 
+
+# The nav badges' one query each: only orders with something unread are in these indexes,
+# so a shop with a million orders and three unread threads reads three entries.
+Order.add_index(Order.index(Order.buyer, Order.buyer_unread, name="orders_buyer_unread")
+                .where(Order.buyer_unread > 0))
+Order.add_index(Order.index(Order.shop, Order.seller_unread, name="orders_seller_unread")
+                .where(Order.seller_unread > 0))
 
 
 class OrderLine(BaseModel):
@@ -506,8 +517,22 @@ class CouponUse(BaseModel):
                    (("coupon", "email_key"), False))
 
 
+class OrderMessage(BaseModel):
+    """One message of an order's conversation between its buyer and its shop: plain
+    text, shown escaped (links made clickable when drawn), oldest first."""
+
+    order = ForeignKeyField(Order, on_delete="CASCADE", index=False)  # the index below starts with it
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    author_role = CharField(max_length=10)  # buyer or seller
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("order", "id"), False),)
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
               WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine,
-              PaymentTransaction, PendingChange, Coupon, CouponUse]
+              PaymentTransaction, PendingChange, Coupon, CouponUse, OrderMessage]
 

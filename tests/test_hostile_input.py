@@ -205,6 +205,8 @@ ROUTES = {
     "seller.coupons": "seller", "seller.new_coupon": "seller", "seller.edit_coupon": "seller",
     "seller.coupon_status": "seller", "seller.offer_coupon": "seller",
     "payments.page": "buyer", "payments.returned": "buyer",
+    "buyer.messages": "buyer", "buyer.post_message": "buyer",
+    "seller.messages": "seller", "seller.post_message": "seller",
 }
 NOT_FUZZED = {"static"}
 

@@ -14,7 +14,7 @@ import multiprocessing
 import random
 import traceback
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from queue import Empty
 
 import click
@@ -86,6 +86,15 @@ def _requests(people, now: datetime) -> None:
     if (ben.id, "processed") in first:
         requests.buyer_cancel(first[ben.id, "processed"], buyer=ben, reason="Ordered twice",
                               version=first[ben.id, "processed"].version)
+    shipped = first.get((bea.id, "shipped"))
+    if shipped:  # a conversation, its answer not yet read by the buyer
+        from portal.orders import messages
+        seller = User.get_by_id(people.seller_ids[0])
+        messages.post(shipped, bea, "Hi! Will this arrive before Friday? It is a present.",
+                      shop=shop, now=now - timedelta(hours=5))
+        messages.post(shipped, seller, "Hello Bea, it left yesterday and should be with you "
+                      "on Thursday. The tracking link is on this page.", shop=shop,
+                      now=now - timedelta(hours=2))
 
 
 @contextmanager

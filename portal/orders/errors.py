@@ -34,3 +34,7 @@ class RequestRefused(OrderRefused):
 
 class BadInput(OrderRefused):
     """A form value the domain cannot use (``form.*``): typed wrong, not a rule broken."""
+
+
+class MessageRefused(OrderRefused):
+    """A message that may not be posted: empty, too long, or not the poster's order."""

@@ -17,7 +17,7 @@ from peewee import JOIN, IntegrityError
 from portal.addresses import AddressCheck
 from portal.db import database
 from portal.models import Order, OrderLine, OrderRequest, Product, Shop, User, Variant, utcnow
-from portal.orders import actions, editing, fulfilment, ledger
+from portal.orders import actions, editing, fulfilment, ledger, messages
 from portal.orders.actions import (NEEDS_SELLER, delivered_on,  # noqa: F401 (the buyer's windows)
                                    modification_deadline, return_deadline)
 from portal.orders.errors import BadInput, RequestRefused
@@ -51,6 +51,9 @@ def _open(order: Order, kind: str, buyer: User, reason: str = "", details=None) 
             update_order(order, stamp=False)
             record(order, "request", f"Asked the shop for: {KINDS[kind].lower()}"
                    + (f" ({reason})" if reason else ""), actor=buyer, actor_role="buyer")
+            # The conversation carries the request's words, and the answer's (decide).
+            messages.from_request(order, buyer, messages.BUYER,
+                                  f"{KINDS[kind]}: {reason}" if reason else "")
     except IntegrityError:
         raise _already_asked(kind) from None
     return request
@@ -226,6 +229,8 @@ def decide(request: OrderRequest, order: Order, *, approve: bool, seller: User,
                + (f": {response}" if response else "")
                + (" — send the items back" if approve and request.kind == "return" else ""),
                actor=seller, actor_role="seller")
+        messages.from_request(order, seller, messages.SELLER,
+                              f"{KINDS[request.kind]} {verdict}: {response}" if response else "")
 
 
 def _apply(request: OrderRequest, order: Order, seller: User) -> None:

@@ -13,6 +13,7 @@ from portal.orders import actions, balance, editing, fulfilment, queries, reques
 from portal.orders.errors import OrderRefused
 from portal.orders.lifecycle import PaymentStatus, StaleOrder
 from portal.payments import redirects
+from portal.web import messaging
 from portal.web.buyer import bp
 from portal.web.buyer.forms import CancelForm, ModificationForm, ReturnForm
 from portal.web.forms import AddressForm, checked_address, line_changes
@@ -44,6 +45,9 @@ def render_order(order, *, status: int = 200, **forms):
         if open_now.can("request_return") else None,
     }
     context.update(forms)
+    context.update(messaging.thread_context(
+        order, post_url=url_for("buyer.messages", number=order.number),
+        form=context.pop("message_form", None)))
     return render_template(
         "buyer/order_detail.html", detail=detail, **context, actions=open_now,
         links=shipping.tracking_links(order.shop_id, detail.shipments),

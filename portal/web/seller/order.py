@@ -21,6 +21,7 @@ from portal.orders.queries import order_detail
 from portal.money import format_money, from_decimal, to_decimal
 from portal.shipping import (ShippingRefused, carriers_for_shop, check_tracking_number,
                              quote_rates, ship_with_label)
+from portal.web import messaging
 from portal.web.access import current_shop, seller_required
 from portal.web.render import wants_fragment
 from portal.web.seller import bp
@@ -95,6 +96,9 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, quote
     context["refund_form"] = RefundForm(formdata=None, amount=str(to_decimal(
         payment_totals.refundable, order.currency)) if refund_verdict else "")
     context.update(forms)
+    context.update(messaging.thread_context(
+        order, shop=shop, post_url=url_for("seller.messages", number=order.number),
+        form=context.pop("message_form", None)))
     context.update(payment_rows=payment_rows, payment_totals=payment_totals,
                    refund_verdict=refund_verdict, PaymentState=ledger.State)
     asked = requests.describe(waiting, detail.lines)
