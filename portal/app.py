@@ -82,8 +82,9 @@ def create_app(config: dict | None = None) -> Flask:
     guards.init_app(app)
     filters.init_app(app)
 
-    from portal import background
+    from portal import background, mail
     from portal.hooks import pluginmanager
+    mail.show_in_terminal()  # until SMTP exists, the log is where mail goes
     _init_plugins(app)
     background.init_app(app)
     app.cli.command("plugins")(pluginmanager.list_plugins)  # in the app's context

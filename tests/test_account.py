@@ -87,6 +87,21 @@ def test_every_account_form_needs_its_csrf_token(csrf_app, buyer):
     assert User.get_by_id(buyer.id).name == "Bea Buyer"
 
 
+def test_the_link_pages_need_their_csrf_token(csrf_app, buyer):
+    user = User.get_by_id(buyer.id)
+    reset = account_links.issue(user, account_links.PASSWORD_RESET)
+    change = account_links.issue(user, account_links.EMAIL_CHANGE, new_email="new@example.com")
+    client = csrf_app.test_client()
+    assert client.post(f"/password/reset/{reset}", data={
+        "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 400
+    assert client.post(f"/account/email/{change}").status_code == 400
+    assert User.get_by_id(buyer.id).email == "buyer@example.com"
+    page = client.get(f"/account/email/{change}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post(f"/account/email/{change}", data={"csrf_token": token}).status_code == 303
+    assert User.get_by_id(buyer.id).email == "new@example.com"
+
+
 # -- name ---------------------------------------------------------------------------------
 
 def test_change_name(app, buyer):
@@ -106,7 +121,7 @@ def test_an_empty_name_is_refused_beside_the_field(app, buyer):
 
 # -- password -----------------------------------------------------------------------------
 
-def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, buyer):
+def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, buyer, mails):
     laptop, phone = _logged_in(app), _logged_in(app, remember=True)
     remembered = phone._cookies[("localhost", "/", "remember_token")].value
     response = laptop.post("/account/password", data={
@@ -120,6 +135,8 @@ def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, buyer):
     assert not _logs_in(app, "buyer@example.com", PASSWORD)
     assert _logs_in(app, "buyer@example.com", NEW_PASSWORD)
     assert User.get_by_id(buyer.id).password_hash.startswith("$argon2id$")
+    assert [(to, subject) for to, subject, _ in mails()] == [
+        ("buyer@example.com", "Your password was changed")]
 
 
 def test_a_remembered_browser_stays_remembered_after_its_password_change(app, buyer):
@@ -281,6 +298,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(app, buyer
     assert _logs_in(app, "buyer@example.com", NEW_PASSWORD)
     assert not _logs_in(app, "buyer@example.com", PASSWORD)
     assert logged_in.get("/account").status_code == 302  # every session ended
+    assert mails()[-1][:2] == ("buyer@example.com", "Your password was changed")
 
     # Used twice: refused, and the password stays.
     assert anonymous.get(link).status_code == 410

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required, login_user
 from portal import account_links, accounts, checkout, mail
 from portal.models import Address, User
 from portal.web.account.forms import EmailForm, NameForm, PasswordForm, SavedAddressForm
+from portal.web.auth.passwords import tell_password_changed
 from portal.web.forms import checked_address
 from portal.web.security import hash_password, verify_password
 
@@ -85,6 +86,7 @@ def password():
     # again with it, keeping its "keep me logged in" cookie if it had one.
     remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
     login_user(user, remember=remember_cookie in request.cookies)
+    tell_password_changed(user)
     flash("Your new password is set. You were logged out everywhere else.", "success")
     return _to_page()
 

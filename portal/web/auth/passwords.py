@@ -21,6 +21,13 @@ SENT = ("If an account exists for that address, we sent it a link to choose a ne
 DEAD_LINK_STATUS = 410  # Gone: the link was used, expired, or never existed
 
 
+def tell_password_changed(user: User) -> None:
+    """Tell the account's address its password changed (someone else may have done it)."""
+    mail.send(user.email, "Your password was changed", render_template(
+        "mail/password_changed.txt", user=user,
+        url=url_for("auth.forgot_password", _external=True)))
+
+
 def _forgot_limit() -> str:
     return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
 
@@ -58,6 +65,7 @@ def reset_password(token: str):
         user = accounts.reset_password(token, hash_password(form.password.data))
         if user is None:  # used by another request meanwhile
             return render_template("auth/reset_password.html", form=None), DEAD_LINK_STATUS
+        tell_password_changed(user)
         flash("Your new password is set, and every session of your account has ended. "
               "Log in with the new password.", "success")
         return redirect(url_for("auth.login"), code=303)
