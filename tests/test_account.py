@@ -246,6 +246,9 @@ def test_nobody_reads_changes_or_deletes_another_buyers_address(app, buyer, buye
     assert client.post(f"/account/addresses/{theirs.id}/delete").status_code == 404
     assert "9 Elm St" not in client.get("/account").get_data(as_text=True)
     assert Address.get_by_id(theirs.id).line1 == "9 Elm St"
+    for huge in (2**31, 2**63, 2**70):  # beyond any database integer: not found either
+        assert client.get(f"/account/addresses/{huge}").status_code == 404
+        assert client.post(f"/account/addresses/{huge}/delete").status_code == 404
 
 
 def test_at_most_twenty_addresses(app, buyer):

@@ -20,6 +20,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 # Checkout offers a buyer's first 20 saved addresses: keeping more would hide some.
 MAX_ADDRESSES = 20
+MAX_ID = 2**31 - 1  # ids are 32-bit integers (PostgreSQL "integer")
 
 
 def _me() -> User:
@@ -148,6 +149,8 @@ def confirm_email(token: str):
 
 def _mine(address_id: int) -> Address:
     """One of the user's own addresses; anyone else's is not found."""
+    if not 0 < address_id <= MAX_ID:  # beyond any id, and any database's integer
+        abort(404)
     row = Address.get_or_none((Address.id == address_id) & (Address.user == current_user.id))
     if row is None:
         abort(404)
