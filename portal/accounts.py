@@ -146,6 +146,8 @@ def confirm_email_change(token: str) -> EmailChanged | None:
             if email_taken(link.new_email):
                 raise EmailTaken(link.new_email)
             User.update(email=link.new_email).where(User.id == user.id).execute()
+            # A reset link sent to the old address no longer opens the account.
+            account_links.void(user, account_links.PASSWORD_RESET)
     except IntegrityError:  # taken at the same moment by a sign-up
         raise EmailTaken(link.new_email) from None
     user.email = link.new_email

@@ -418,6 +418,16 @@ def test_a_new_email_counts_only_once_its_link_is_opened(app, buyer, mails):
     assert client.post(link).status_code == 410  # single use
 
 
+def test_a_new_email_ends_the_reset_links_sent_to_the_old_one(app, buyer, mails):
+    _forgot(app.test_client(), "buyer@example.com")
+    reset = _link(mails()[0][2])
+    client = _logged_in(app)
+    _ask_for_email(client, "new@example.com")
+    confirm = _link(next(text for to, _, text in mails() if to == "new@example.com"))
+    assert client.post(confirm).status_code == 303
+    assert app.test_client().get(reset).status_code == 410
+
+
 def test_an_email_link_expires_after_an_hour(app, buyer, mails):
     _ask_for_email(_logged_in(app), "new@example.com")
     link = _link(mails()[0][2])
