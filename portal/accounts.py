@@ -7,6 +7,10 @@ every session of that user ends, on every device and in every copied cookie.
 The throttle counts wrong passwords per e-mail address in the database, so it
 holds across gunicorn workers and machines; the per-address limit in
 ``portal.web.auth`` stops one client from trying many accounts.
+
+A new password (changed, or set through a reset link) and a new e-mail address
+(confirmed through a link sent to it) are written here; the links themselves are
+``portal.account_links``.
 """
 
 import hmac
@@ -14,6 +18,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from peewee import IntegrityError
+
+from portal import account_links
+from portal.db import database
 from portal.models import LoginFailure, User, utcnow
 
 # Ten wrong passwords for one e-mail address in fifteen minutes lock it for the
@@ -80,3 +88,67 @@ def login_failed(email: str, now=None) -> None:
 
 def login_succeeded(email: str) -> None:
     LoginFailure.delete().where(LoginFailure.email == email).execute()
+
+
+def set_password(user: User, password_hash: str) -> None:
+    """Store a new password (already hashed): every session and remember cookie of
+    ``user`` ends, and every reset link not used yet stops working."""
+    with database.atomic():
+        User.update(password_hash=password_hash).where(User.id == user.id).execute()
+        user.password_hash = password_hash
+        end_all_sessions(user)
+        account_links.void(user, account_links.PASSWORD_RESET)
+    login_succeeded(user.email)  # the wrong guesses before no longer count
+
+
+def reset_password(token: str, password_hash: str) -> User | None:
+    """Set the password of the reset link's user and use the link up; None when the
+    link is unknown, used or expired (nothing changes then)."""
+    with database.atomic():
+        link = account_links.redeem(token, account_links.PASSWORD_RESET)
+        if link is None:
+            return None
+        user = User.get_by_id(link.user_id)
+        set_password(user, password_hash)
+    return user
+
+
+@dataclass(frozen=True)
+class EmailChanged:
+    """The confirmed change: ``user`` now has ``new_email``; ``old_email`` is told."""
+
+    user: User
+    old_email: str
+    new_email: str
+
+
+class EmailTaken(Exception):
+    """The new address belongs to another account by now."""
+
+
+def email_taken(email: str) -> bool:
+    return User.select().where(User.email == email).exists()
+
+
+def confirm_email_change(token: str) -> EmailChanged | None:
+    """Give the link's user the address the link was sent to, and use the link up.
+
+    None when the link is unknown, used or expired; :class:`EmailTaken` (the link
+    still usable) when another account took the address since it was sent.
+    """
+    try:
+        with database.atomic():
+            link = account_links.redeem(token, account_links.EMAIL_CHANGE)
+            if link is None:
+                return None
+            user = User.get_by_id(link.user_id)
+            old = user.email
+            if email_taken(link.new_email):
+                raise EmailTaken(link.new_email)
+            User.update(email=link.new_email).where(User.id == user.id).execute()
+            # A reset link sent to the old address no longer opens the account.
+            account_links.void(user, account_links.PASSWORD_RESET)
+    except IntegrityError:  # taken at the same moment by a sign-up
+        raise EmailTaken(link.new_email) from None
+    user.email = link.new_email
+    return EmailChanged(user, old, link.new_email)

@@ -83,16 +83,18 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     messaging.init_app(app)
 
-    from portal import background
+    from portal import background, mail
     from portal.hooks import pluginmanager
+    mail.show_in_terminal()  # until SMTP exists, the log is where mail goes
     _init_plugins(app)
     background.init_app(app)
     app.cli.command("plugins")(pluginmanager.list_plugins)  # in the app's context
 
-    from portal.web import (auth, buyer, checkout, payments, plugins, seller, shipments, shop,
-                            webhooks)
+    from portal.web import (account, auth, buyer, checkout, payments, plugins, seller, shipments,
+                            shop, webhooks)
     from portal.web.render import wants_fragment
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(buyer.bp)
     app.register_blueprint(seller.bp)
     app.register_blueprint(plugins.bp)

@@ -59,6 +59,10 @@ def from_environment(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
         "REGISTER_RATE_LIMIT": os.environ.get("PORTAL_REGISTER_RATE_LIMIT", "5 per hour"),
+        # "Forgot password" forms sent per client address (each address gets at most
+        # three links an hour whatever this says: portal.account_links).
+        "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PORTAL_PASSWORD_RESET_RATE_LIMIT",
+                                                    "5 per hour"),
         # 429 answers carry Retry-After (and the X-RateLimit-* headers).
         "RATELIMIT_HEADERS_ENABLED": True,
         # Plugins: seconds a hook may take, and how long one that overran rests.

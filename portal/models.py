@@ -326,6 +326,24 @@ class LoginFailure(BaseModel):
         indexes = ((("email", "failed_at"), False),)
 
 
+class AccountLink(BaseModel):
+    """A single-use link e-mailed to a user: a password reset, or the confirmation of a
+    new e-mail address. Only a hash of its token is kept, so a copy of this table opens
+    nothing; it works once (``used_at``) and until ``expires_at``."""
+
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE", index=False)
+    purpose = CharField(max_length=20)  # "password_reset" or "email_change"
+    token_hash = CharField(max_length=64, unique=True)  # sha256 hex of the token
+    new_email = CharField(max_length=254, default="")  # for "email_change"
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+    class Meta:
+        # Counting a user's recent links (the per-address limit) starts with the user.
+        indexes = ((("user", "purpose", "created_at"), False),)
+
+
 class WebhookReceipt(BaseModel):
     """A carrier push taken in: the same event id is processed once."""
 
@@ -534,5 +552,6 @@ class OrderMessage(BaseModel):
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
               WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine,
-              PaymentTransaction, PendingChange, Coupon, CouponUse, OrderMessage]
+              PaymentTransaction, PendingChange, Coupon, CouponUse, OrderMessage,
+              AccountLink]
 

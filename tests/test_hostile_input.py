@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal import cart
-from portal.models import CartLine, Order, OrderRequest, utcnow
+from portal import account_links, cart
+from portal.models import Address, CartLine, Order, OrderRequest, utcnow
 from portal.testing import enable
 from tests.factories import make_order, make_shipment, make_user, make_variant
 
@@ -40,15 +40,20 @@ def world(app, buyer, shop, shop2):
                                               settings={"products": [variant.product_id],
                                                         "quantity": 2, "percent": 10}))
     waiting = _wallet_payment(buyer, shop)  # a payment waiting on the wallet's page
+    address = Address.create(user=buyer.id, full_name="Bea Buyer", line1="1 Main St",
+                             city="Springfield", region="IL", postal_code="62701", country="US")
+    tokens = [account_links.issue(buyer, account_links.PASSWORD_RESET),
+              account_links.issue(buyer, account_links.EMAIL_CHANGE, new_email="new@example.com")]
     app.config.update(LOGIN_RATE_LIMIT="100000 per minute",
-                      REGISTER_RATE_LIMIT="100000 per minute")
+                      REGISTER_RATE_LIMIT="100000 per minute",
+                      PASSWORD_RESET_RATE_LIMIT="100000 per minute")
     clients = {"anonymous": app.test_client()}
     for who, email in (("buyer", "buyer@example.com"), ("seller", SELLER)):
         clients[who] = app.test_client()
         clients[who].post("/login", data={"email": email, "password": "password-123"})
     return dict(orders=orders, shipment=shipment, request=request, other=other,
                 clients=clients, app=app, variant=variant, line=CartLine.get(), coupon=coupon,
-                waiting=waiting)
+                waiting=waiting, address=address, tokens=tokens)
 
 
 def _wallet_payment(buyer, shop):
@@ -207,6 +212,11 @@ ROUTES = {
     "payments.page": "buyer", "payments.returned": "buyer",
     "buyer.messages": "buyer", "buyer.post_message": "buyer",
     "seller.messages": "seller", "seller.post_message": "seller",
+    "auth.forgot_password": "anonymous", "auth.reset_password": "anonymous",
+    "account.page": "buyer", "account.name": "buyer", "account.password": "buyer",
+    "account.email": "buyer", "account.confirm_email": "anonymous",
+    "account.new_address": "buyer", "account.edit_address": "buyer",
+    "account.delete_address": "buyer",
 }
 NOT_FUZZED = {"static"}
 
@@ -246,7 +256,11 @@ def _pages(world) -> list[tuple[str, str]]:
              ("buyer", "/checkout/northwind-threads"), ("seller", "/seller/coupons"),
              ("seller", "/seller/coupons/new?kind=coupons:bundle"),
              ("seller", f"/seller/coupons/{world['coupon'].id}"),
-             ("buyer", f"/payments/{world['waiting'].id}/pay")]
+             ("buyer", f"/payments/{world['waiting'].id}/pay"), ("buyer", "/account"),
+             ("anonymous", "/password/forgot"), ("buyer", "/account/addresses/new"),
+             ("buyer", f"/account/addresses/{world['address'].id}"),
+             ("anonymous", f"/password/reset/{world['tokens'][0]}"),
+             ("anonymous", f"/account/email/{world['tokens'][1]}")]
     for order in world["orders"].values():
         pages += [("buyer", f"/orders/{order.number}"), ("seller", f"/seller/orders/{order.number}")]
     return pages
@@ -279,6 +293,9 @@ def _url_values(world, draw):
         "line_id": draw(st.one_of(st.just(world["line"].id), st.integers(0, 2**70))),
         "coupon_id": draw(st.one_of(st.just(world["coupon"].id), st.integers(0, 2**70))),
         "row_id": draw(st.one_of(st.just(world["waiting"].id), st.integers(0, 2**70))),
+        "address_id": draw(st.one_of(st.just(world["address"].id), st.integers(0, 2**70))),
+        "token": draw(st.one_of(st.sampled_from(world["tokens"]),
+                                VALUES.filter(lambda v: "/" not in v))),
     }
 
 

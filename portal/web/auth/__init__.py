@@ -99,3 +99,6 @@ def logout():
         session["_remember"] = remember
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"), code=303)
+
+
+from portal.web.auth import passwords  # noqa: E402,F401  (its routes join this blueprint)
