@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from portal.hooks import order_events
-from portal import outbox, payments
+from portal import notifications, outbox, payments
 from portal.shipping import tracking
 from portal.db import database
 from portal.orders import ledger
@@ -40,9 +40,12 @@ def init_app(app: Flask) -> None:
     huey = make_huey(app.config, app.instance_path)
     app.extensions["huey"] = huey
 
-    # Who hears of outbox events. E-mail, notifications and webhooks join here.
+    # Who hears of outbox events: plugins, payments (capture on delivery), notifications
+    # in the app and by e-mail (each recipient its own target). Webhooks join here.
     consumers = app.extensions["portal.outbox_consumers"] = [order_events.PLUGINS,
-                                                             payments.ON_DELIVERY]
+                                                             payments.ON_DELIVERY,
+                                                             notifications.INBOX,
+                                                             notifications.EMAIL]
 
     def deliver_outbox():
         return outbox.deliver_due(consumers)
