@@ -46,9 +46,15 @@ def world(app, buyer, shop, shop2):
     for who, email in (("buyer", "buyer@example.com"), ("seller", SELLER)):
         clients[who] = app.test_client()
         clients[who].post("/login", data={"email": email, "password": "password-123"})
+    from portal.models import Notification
+    from portal.notifications import preferences
+    notification = Notification.create(user=buyer, order=orders["processed"], event_id=1,
+                                       kind="processed", text="Processed",
+                                       url=f"/orders/{orders['processed'].number}")
+    unsubscribe = preferences.unsubscribe_token(app.config["SECRET_KEY"], buyer.id, "processed")
     return dict(orders=orders, shipment=shipment, request=request, other=other,
                 clients=clients, app=app, variant=variant, line=CartLine.get(), coupon=coupon,
-                waiting=waiting)
+                waiting=waiting, notification=notification, unsubscribe=unsubscribe)
 
 
 def _wallet_payment(buyer, shop):
@@ -205,6 +211,9 @@ ROUTES = {
     "seller.coupons": "seller", "seller.new_coupon": "seller", "seller.edit_coupon": "seller",
     "seller.coupon_status": "seller", "seller.offer_coupon": "seller",
     "payments.page": "buyer", "payments.returned": "buyer",
+    "notifications.index": "buyer", "notifications.open_one": "buyer",
+    "notifications.read_one": "buyer", "notifications.read_all": "buyer",
+    "notifications.unsubscribe": "anonymous",
 }
 NOT_FUZZED = {"static"}
 
@@ -244,7 +253,8 @@ def _pages(world) -> list[tuple[str, str]]:
              ("buyer", "/checkout/northwind-threads"), ("seller", "/seller/coupons"),
              ("seller", "/seller/coupons/new?kind=coupons:bundle"),
              ("seller", f"/seller/coupons/{world['coupon'].id}"),
-             ("buyer", f"/payments/{world['waiting'].id}/pay")]
+             ("buyer", f"/payments/{world['waiting'].id}/pay"), ("buyer", "/notifications"),
+             ("anonymous", f"/notifications/unsubscribe/{world['unsubscribe']}")]
     for order in world["orders"].values():
         pages += [("buyer", f"/orders/{order.number}"), ("seller", f"/seller/orders/{order.number}")]
     return pages
@@ -277,6 +287,10 @@ def _url_values(world, draw):
         "line_id": draw(st.one_of(st.just(world["line"].id), st.integers(0, 2**70))),
         "coupon_id": draw(st.one_of(st.just(world["coupon"].id), st.integers(0, 2**70))),
         "row_id": draw(st.one_of(st.just(world["waiting"].id), st.integers(0, 2**70))),
+        "notification_id": draw(st.one_of(st.just(world["notification"].id),
+                                          st.integers(0, 2**70))),
+        "token": draw(st.one_of(st.just(world["unsubscribe"]),
+                                VALUES.filter(lambda v: "/" not in v))),
     }
 
 
