@@ -13,6 +13,7 @@ says where mail goes; unset, each e-mail is written to the log instead.
 
 import logging
 import smtplib
+import time
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from urllib.parse import unquote, urlsplit
@@ -28,6 +29,14 @@ from portal.notifications.inbox import order_path
 log = logging.getLogger("portal.notifications.email")
 
 SMTP_TIMEOUT = 10  # seconds: a hung server fails this target, the worker moves on
+# After a server could not be reached, the next e-mails fail at once for this long (and
+# are retried by the outbox) instead of each waiting its SMTP_TIMEOUT: a dead server
+# must not hold up the worker's other deliveries for minutes.
+UNREACHABLE_REST = 30.0
+
+
+class MailServerResting(Exception):
+    """The SMTP server was unreachable moments ago: not asked again yet."""
 
 
 def _targets(event) -> list[str]:
@@ -87,9 +96,24 @@ def send(message: EmailMessage) -> None:
         log.info("e-mail (PORTAL_SMTP_URL is not set, so it goes here):\n%s", message)
         return
     parts = urlsplit(url)
-    secure = parts.scheme == "smtps"
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ValueError(f"PORTAL_SMTP_URL must be smtp://host:port or smtps://..., not {url!r}")
+        raise ValueError("PORTAL_SMTP_URL must be smtp://host:port or smtps://user:password@"
+                         "host:port")
+    resting = current_app.extensions.setdefault("portal.smtp_resting", {})
+    if resting.get(url, 0) > time.monotonic():
+        raise MailServerResting(f"the mail server {parts.hostname}:{parts.port} was "
+                                "unreachable moments ago; tried again later")
+    try:
+        _send(message, parts)
+    except smtplib.SMTPException:
+        raise  # the server answered (e.g. "try again later"): it is there
+    except OSError:  # refused, timed out, no such host
+        resting[url] = time.monotonic() + UNREACHABLE_REST
+        raise
+
+
+def _send(message: EmailMessage, parts) -> None:
+    secure = parts.scheme == "smtps"
     connect = smtplib.SMTP_SSL if secure else smtplib.SMTP
     with connect(parts.hostname, parts.port or (465 if secure else 25),
                  timeout=SMTP_TIMEOUT) as smtp:

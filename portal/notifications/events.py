@@ -44,7 +44,15 @@ class Notice:
 
 
 def notices(event: OutboxEvent) -> list[Notice]:
-    """The notices ``event`` makes (none for an event no one needs to hear of)."""
+    """The notices ``event`` makes (none for an event no one needs to hear of). Kept on
+    the event: one delivery pass asks for them once per consumer and target."""
+    kept = getattr(event, "_notices", None)
+    if kept is None:
+        kept = event._notices = _notices(event)
+    return kept
+
+
+def _notices(event: OutboxEvent) -> list[Notice]:
     if event.kind not in EVENT_KINDS or event.order_id is None:
         return []
     order = (Order.select(Order.id, Order.number, Order.buyer, Order.shop,
@@ -94,9 +102,11 @@ def _what(event, data: dict, order) -> tuple[str, str, bool, str] | None:
             f"{data.get('tracking_number', '')} is out for delivery today.", False, \
             _tracking_link(event, data)
     if event.kind == "request":
-        if role == "buyer":
+        if data.get("opened"):  # a new request (not one the buyer's own change closed)
             return "request", f"Order {number}: {message}", True, ""
-        return "request_answered", f"Order {number}: {message}", False, ""
+        if role != "buyer":  # answered, or closed by the shop's change
+            return "request_answered", f"Order {number}: {message}", False, ""
+        return None
     if event.kind == "payment":
         if data.get("payment_kind") == "refund" and data.get("payment_state") == "succeeded":
             return "refund", f"Order {number}: {message}", False, ""
