@@ -350,3 +350,21 @@ def test_the_dev_mail_catcher_logs_what_it_receives(app, buyer, seller, shop, tm
     written = log_file.read_text()
     assert f"Order processed: order {order.number}" in written
     assert f"/orders/{order.number}" in written and "To: " in written
+
+
+def test_the_badge_and_the_lists_read_indexes(app, buyer, count_queries):
+    from portal.db import database, is_sqlite
+    from portal.notifications import inbox
+    if not is_sqlite():
+        pytest.skip("SQLite's query plans")
+    inbox.unread_count(buyer.id)
+    inbox.page(buyer.id, unread_only=True)
+    inbox.page(buyer.id, before=1000)
+    plans = [" | ".join(row[3] for row in database.execute_sql(f"EXPLAIN QUERY PLAN {sql}", p))
+             for sql, p in count_queries.statements[-3:]]
+    badge, unread, everything = plans
+    assert "INDEX notification_unread (user_id=?)" in badge  # at most 100 rows of it
+    assert "USING INDEX notification_unread" in unread
+    assert "USING INDEX notification_user_id_id" in everything
+    for text in plans:
+        assert "TEMP B-TREE" not in text and "SCAN t1" not in text, text
