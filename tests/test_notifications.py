@@ -233,10 +233,24 @@ def test_pages_are_keyset_pages(app, client, auth, buyer, seller, shop):
     assert client.get("/notifications?before=x").status_code == 400
 
 
-def test_forms_need_their_csrf_token_and_pages_a_login(csrf_app):
+def test_forms_need_their_csrf_token_and_pages_a_login(csrf_app, buyer, seller, shop):
+    from tests.test_auth import csrf_token
+    order = make_order(buyer, shop)
+    lifecycle.transition(order, Status.PROCESSED, actor=seller, actor_role="seller")
+    deliver(csrf_app)
+    mine = Notification.get(Notification.user == buyer.id)
     client = csrf_app.test_client()
     assert client.get("/notifications").status_code == 302  # to the login page
-    assert client.post("/notifications/read").status_code in (302, 400)
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": "buyer@example.com", "password": "password-123",
+                                "csrf_token": token})
+    page = client.get("/notifications").get_data(as_text=True)
+    assert client.post(f"/notifications/{mine.id}/read").status_code == 400
+    assert client.post("/notifications/read").status_code == 400
+    assert Notification.get_by_id(mine.id).read_at is None
+    assert client.post(f"/notifications/{mine.id}/read",
+                       data={"csrf_token": csrf_token(page)}).status_code == 303
+    assert Notification.get_by_id(mine.id).read_at is not None
 
 
 # -- e-mail ----------------------------------------------------------------------------
