@@ -230,6 +230,8 @@ def test_pages_are_keyset_pages(app, client, auth, buyer, seller, shop):
     assert f"before={rows[1].id}" in page
     older = client.get(f"/notifications?before={rows[1].id}").get_data(as_text=True)
     assert older.count('class="notification unread"') == 1 and "Older" not in older
+    assert 'name="up_to"' not in older  # from a later page, "mark all" marks them all
+    assert f'name="up_to" value="{rows[0].id}"' in page
     assert client.get("/notifications?before=x").status_code == 400
 
 

@@ -46,11 +46,14 @@ def _cursor(name: str) -> int | None:
 
 def _list_context() -> dict:
     unread_only = request.args.get("show") == "unread"
-    rows, next_before = inbox.page(current_user.id, unread_only=unread_only,
-                                   before=_cursor("before"),
+    before = _cursor("before")
+    rows, next_before = inbox.page(current_user.id, unread_only=unread_only, before=before,
                                    size=current_app.config["PAGE_SIZE"])
+    # "Mark all read" marks up to the newest one shown on the first page, so one arriving
+    # while the page is open stays unread (on later pages: all of them).
+    newest = rows[0].id if rows and before is None else None
     return {"rows": rows, "next_before": next_before, "unread_only": unread_only,
-            "kinds": KINDS, "newest": rows[0].id if rows else None}
+            "kinds": KINDS, "newest": newest}
 
 
 def _badge_oob() -> str:
