@@ -12,17 +12,26 @@ EXAMPLES := examples/portal-carrier-example examples/portal-coupon-example
 FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
+MAIL_PORT ?= 8025
 
 .PHONY: run test install htmx db reset-demo serve clean
 
 # The web server and, beside it, the background worker (Huey: carrier polling,
-# demo parcels moving along). Ctrl-C stops both.
+# demo parcels moving along, notification e-mails) and a development mail catcher
+# that writes every e-mail the portal sends to instance/mail.log (unless PORTAL_SMTP_URL
+# points elsewhere). Ctrl-C stops all three.
 run: install $(DB)
 	@$(FLASK) init-db >/dev/null
 	@$(FLASK) demo-logins
 	@echo "Serving the portal on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
-	@$(FLASK) worker >instance/worker.log 2>&1 & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM EXIT; \
+	@echo "E-mails it sends are caught on smtp://127.0.0.1:$(MAIL_PORT): read them in instance/mail.log"
+	@export PORTAL_SMTP_URL="$${PORTAL_SMTP_URL:-smtp://127.0.0.1:$(MAIL_PORT)}" \
+	    PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}"; \
+	  $(FLASK) mail-catcher --port $(MAIL_PORT) --log instance/mail.log \
+	    >instance/mail-catcher.log 2>&1 & catcher=$$!; \
+	  $(FLASK) worker >instance/worker.log 2>&1 & worker=$$!; \
+	  trap 'kill $$worker $$catcher 2>/dev/null; wait $$worker $$catcher 2>/dev/null; exit 0' \
+	    INT TERM EXIT; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 # The import contracts (pyproject.toml, [tool.importlinter]), the portal's tests, then each

@@ -90,8 +90,8 @@ def create_app(config: dict | None = None) -> Flask:
     background.init_app(app)
     app.cli.command("plugins")(pluginmanager.list_plugins)  # in the app's context
 
-    from portal.web import (account, auth, buyer, checkout, payments, plugins, seller, shipments,
-                            shop, webhooks)
+    from portal.web import (account, auth, buyer, checkout, notifications, payments, plugins,
+                            seller, shipments, shop, webhooks)
     from portal.web.render import wants_fragment
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
@@ -103,12 +103,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(shop.bp)
     app.register_blueprint(checkout.bp)
     app.register_blueprint(payments.bp)
+    app.register_blueprint(notifications.bp)
 
     from portal import cli, demo
     app.cli.add_command(cli.init_db_command)
     app.cli.add_command(cli.db_command)
     app.cli.add_command(demo.seed_demo_command)
     app.cli.add_command(demo.demo_logins_command)
+    from portal.notifications import catcher
+    app.cli.add_command(catcher.mail_catcher_command)
 
     @app.get("/")
     def index():  # the shops, for everyone; the nav leads to Orders / Seller Center

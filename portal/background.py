@@ -9,6 +9,7 @@ immediate mode (``HUEY_IMMEDIATE``): a task runs at once, in the caller.
 """
 
 import logging
+from email.utils import formataddr
 
 import click
 from flask import Flask, current_app
@@ -16,7 +17,8 @@ from flask.cli import with_appcontext
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from portal.hooks import order_events
-from portal import outbox, payments
+from portal import mail, notifications, outbox, payments
+from portal.notifications import emails as _emails  # noqa: F401 (notifications.emails below)
 from portal.shipping import tracking
 from portal.db import database
 from portal.orders import ledger
@@ -40,9 +42,12 @@ def init_app(app: Flask) -> None:
     huey = make_huey(app.config, app.instance_path)
     app.extensions["huey"] = huey
 
-    # Who hears of outbox events. E-mail, notifications and webhooks join here.
+    # Who hears of outbox events: plugins, payments (capture on delivery), notifications
+    # in the app and by e-mail (each recipient its own target). Webhooks join here.
     consumers = app.extensions["portal.outbox_consumers"] = [order_events.PLUGINS,
-                                                             payments.ON_DELIVERY]
+                                                             payments.ON_DELIVERY,
+                                                             notifications.INBOX,
+                                                             notifications.EMAIL]
 
     def deliver_outbox():
         return outbox.deliver_due(consumers)
@@ -74,6 +79,14 @@ def init_app(app: Flask) -> None:
         "demo_life": huey.periodic_task(crontab(minute="*/10"), name="demo_life")(
             in_app(demo_life.keep_going)),
     }
+    def send_mail(to: str, subject: str, text: str) -> None:
+        # An account's e-mail (portal.mail): raised while the server is down, so Huey
+        # tries again, a minute apart, for about an hour.
+        notifications.emails.send(mail.message(
+            to, subject, text, sender=formataddr(("Order portal", app.config["MAIL_FROM"]))))
+
+    tasks["send_mail"] = huey.task(retries=60, retry_delay=60, name="send_mail")(
+        in_app(send_mail))
     app.extensions["portal.tasks"] = tasks
 
     @app.teardown_request

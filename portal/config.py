@@ -72,6 +72,11 @@ def from_environment(instance_path: Path) -> dict:
         "TRACKING_POLL_SECONDS": int(os.environ.get("PORTAL_TRACKING_POLL_SECONDS", "15")),
         # Background work: instance/huey.sqlite3 unless a redis:// URL is given.
         "HUEY_URL": os.environ.get("PORTAL_HUEY_URL", ""),
+        # Notification e-mails: the SMTP server (smtp://host:port; unset: to the log), the
+        # sender's address (its name is the shop's), and the portal's address for links.
+        "SMTP_URL": os.environ.get("PORTAL_SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("PORTAL_MAIL_FROM", "orders@localhost"),
+        "BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         # argon2id parameters; tests lower them, production keeps the library's.
         "ARGON2_TIME_COST": int(os.environ.get("PORTAL_ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("PORTAL_ARGON2_MEMORY_COST", "65536")),

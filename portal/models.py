@@ -549,9 +549,48 @@ class OrderMessage(BaseModel):
         indexes = ((("order", "id"), False),)
 
 
+class Notification(BaseModel):
+    """Something a user was told about one of their orders (``portal.notifications``):
+    made from an outbox event, at most once per event and user."""
+
+    user = ForeignKeyField(User, on_delete="CASCADE", index=False)  # the indexes below start with it
+    order = ForeignKeyField(Order, null=True, on_delete="CASCADE", index=False)
+    event_id = IntegerField()  # the outbox event it came from: delivered twice, kept once
+    kind = CharField(max_length=40)  # processed, shipped, refund, placed, message, ...
+    text = CharField(max_length=500)
+    url = CharField(max_length=500)  # a path of the portal: where following it leads
+    created_at = DateTimeField(default=utcnow)
+    read_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("user", "event_id"), True),  # once per event and user
+                   (("user", "id"), False))  # the user's list, newest first, page by page
+
+
+# The nav's badge and the "unread" list: a user's unread ones, newest first, without
+# reading the ones already read (which grow forever).
+Notification.add_index(Notification.index(Notification.user, Notification.id,
+                                          name="notification_unread")
+                       .where(Notification.read_at.is_null()))
+
+
+class NotificationPreference(BaseModel):
+    """A kind of notification a user turned off for a channel (an e-mail's unsubscribe
+    link writes one); every kind is on until a row says otherwise."""
+
+    user = ForeignKeyField(User, on_delete="CASCADE", index=False)
+    kind = CharField(max_length=40)
+    channel = CharField(max_length=20, default="email")
+    enabled = BooleanField(default=False)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "channel", "kind"), True),)
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
               WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine,
               PaymentTransaction, PendingChange, Coupon, CouponUse, OrderMessage,
-              AccountLink]
+              AccountLink, Notification, NotificationPreference]
 

@@ -477,3 +477,21 @@ def test_a_wrong_email_token_is_refused(app, buyer):
     # A password-reset token does not confirm an e-mail change (nor the other way round).
     token = account_links.issue(User.get_by_id(buyer.id), account_links.PASSWORD_RESET)
     assert client.post(f"/account/email/{token}").status_code == 410
+
+
+def test_a_reset_link_goes_over_smtp_when_a_server_is_set(app, client, buyer):
+    """With PORTAL_SMTP_URL set, account e-mail leaves through the worker's send_mail task
+    to a real SMTP server (here aiosmtpd on loopback), not to the log."""
+    from tests.test_notifications import Inbox, free_port
+    from aiosmtpd.controller import Controller
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+        client.post("/password/forgot", data={"email": buyer.email})
+    finally:
+        controller.stop()
+    [(to, message)] = handler.messages
+    assert to == [buyer.email] and "/password/reset/" in message.get_content()
+    assert message["Subject"] == "Choose a new password"

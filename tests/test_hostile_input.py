@@ -51,9 +51,16 @@ def world(app, buyer, shop, shop2):
     for who, email in (("buyer", "buyer@example.com"), ("seller", SELLER)):
         clients[who] = app.test_client()
         clients[who].post("/login", data={"email": email, "password": "password-123"})
+    from portal.models import Notification
+    from portal.notifications import preferences
+    notification = Notification.create(user=buyer, order=orders["processed"], event_id=1,
+                                       kind="processed", text="Processed",
+                                       url=f"/orders/{orders['processed'].number}")
+    unsubscribe = preferences.unsubscribe_token(app.config["SECRET_KEY"], buyer.id, "processed")
     return dict(orders=orders, shipment=shipment, request=request, other=other,
                 clients=clients, app=app, variant=variant, line=CartLine.get(), coupon=coupon,
-                waiting=waiting, address=address, tokens=tokens)
+                waiting=waiting, address=address, tokens=tokens, notification=notification,
+                unsubscribe=unsubscribe)
 
 
 def _wallet_payment(buyer, shop):
@@ -217,6 +224,9 @@ ROUTES = {
     "account.email": "buyer", "account.confirm_email": "anonymous",
     "account.new_address": "buyer", "account.edit_address": "buyer",
     "account.delete_address": "buyer",
+    "notifications.index": "buyer", "notifications.open_one": "buyer",
+    "notifications.read_one": "buyer", "notifications.read_all": "buyer",
+    "notifications.unsubscribe": "anonymous",
 }
 NOT_FUZZED = {"static"}
 
@@ -260,7 +270,9 @@ def _pages(world) -> list[tuple[str, str]]:
              ("anonymous", "/password/forgot"), ("buyer", "/account/addresses/new"),
              ("buyer", f"/account/addresses/{world['address'].id}"),
              ("anonymous", f"/password/reset/{world['tokens'][0]}"),
-             ("anonymous", f"/account/email/{world['tokens'][1]}")]
+             ("anonymous", f"/account/email/{world['tokens'][1]}"),
+             ("buyer", "/notifications"),
+             ("anonymous", f"/notifications/unsubscribe/{world['unsubscribe']}")]
     for order in world["orders"].values():
         pages += [("buyer", f"/orders/{order.number}"), ("seller", f"/seller/orders/{order.number}")]
     return pages
@@ -294,7 +306,9 @@ def _url_values(world, draw):
         "coupon_id": draw(st.one_of(st.just(world["coupon"].id), st.integers(0, 2**70))),
         "row_id": draw(st.one_of(st.just(world["waiting"].id), st.integers(0, 2**70))),
         "address_id": draw(st.one_of(st.just(world["address"].id), st.integers(0, 2**70))),
-        "token": draw(st.one_of(st.sampled_from(world["tokens"]),
+        "notification_id": draw(st.one_of(st.just(world["notification"].id),
+                                          st.integers(0, 2**70))),
+        "token": draw(st.one_of(st.sampled_from([*world["tokens"], world["unsubscribe"]]),
                                 VALUES.filter(lambda v: "/" not in v))),
     }
 

@@ -171,7 +171,7 @@ def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipme
             f"{count} of {order.item_count} items"
         record(order, "shipped", f"Package {packages} shipped with {package.carrier_name}, "
                f"tracking {package.tracking_number} ({what})", actor=actor, actor_role="seller",
-               at=now)
+               at=now, shipment_id=shipment.id)
         holds.close_moot(order, ["modification"], "the order has shipped, so its items can "
                          "no longer change.", actor=actor)
         # The first package takes the money: the capture is written pending here, with the

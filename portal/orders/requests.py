@@ -50,7 +50,8 @@ def _open(order: Order, kind: str, buyer: User, reason: str = "", details=None) 
                                           details=json.dumps(details or {}))
             update_order(order, stamp=False)
             record(order, "request", f"Asked the shop for: {KINDS[kind].lower()}"
-                   + (f" ({reason})" if reason else ""), actor=buyer, actor_role="buyer")
+                   + (f" ({reason})" if reason else ""), actor=buyer, actor_role="buyer",
+                   opened=kind)
             # The conversation carries the request's words, and the answer's (decide).
             messages.from_request(order, buyer, messages.BUYER,
                                   f"{KINDS[kind]}: {reason}" if reason else "")
