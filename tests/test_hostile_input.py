@@ -40,6 +40,8 @@ def world(app, buyer, shop, shop2):
                                               settings={"products": [variant.product_id],
                                                         "quantity": 2, "percent": 10}))
     waiting = _wallet_payment(buyer, shop)  # a payment waiting on the wallet's page
+    from portal.orders import reviews
+    reviews.write(orders["delivered"], buyer=buyer, rating=4, text="Fits well.")  # to reply to
     app.config.update(LOGIN_RATE_LIMIT="100000 per minute",
                       REGISTER_RATE_LIMIT="100000 per minute")
     clients = {"anonymous": app.test_client()}
@@ -205,6 +207,7 @@ ROUTES = {
     "seller.coupons": "seller", "seller.new_coupon": "seller", "seller.edit_coupon": "seller",
     "seller.coupon_status": "seller", "seller.offer_coupon": "seller",
     "payments.page": "buyer", "payments.returned": "buyer",
+    "buyer.review": "buyer", "seller.reviews_page": "seller", "seller.reply_review": "seller",
 }
 NOT_FUZZED = {"static"}
 
@@ -244,7 +247,7 @@ def _pages(world) -> list[tuple[str, str]]:
              ("buyer", "/checkout/northwind-threads"), ("seller", "/seller/coupons"),
              ("seller", "/seller/coupons/new?kind=coupons:bundle"),
              ("seller", f"/seller/coupons/{world['coupon'].id}"),
-             ("buyer", f"/payments/{world['waiting'].id}/pay")]
+             ("buyer", f"/payments/{world['waiting'].id}/pay"), ("seller", "/seller/reviews")]
     for order in world["orders"].values():
         pages += [("buyer", f"/orders/{order.number}"), ("seller", f"/seller/orders/{order.number}")]
     return pages

@@ -16,6 +16,7 @@ from portal.payments import redirects
 from portal.web.buyer import bp
 from portal.web.buyer.forms import CancelForm, ModificationForm, ReturnForm
 from portal.web.forms import AddressForm, checked_address, line_changes
+from portal.web.reviewing import buyer_review
 
 REFUSED = OrderRefused  # StaleOrder among them
 
@@ -43,6 +44,7 @@ def render_order(order, *, status: int = 200, **forms):
         "return_form": ReturnForm(formdata=None, **version)
         if open_now.can("request_return") else None,
     }
+    context.update(buyer_review(order))  # the review block (a delivered order's)
     context.update(forms)
     return render_template(
         "buyer/order_detail.html", detail=detail, **context, actions=open_now,

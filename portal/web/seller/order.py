@@ -23,6 +23,7 @@ from portal.shipping import (ShippingRefused, carriers_for_shop, check_tracking_
                              quote_rates, ship_with_label)
 from portal.web.access import current_shop, seller_required
 from portal.web.render import wants_fragment
+from portal.web.reviewing import seller_review
 from portal.web.seller import bp
 from portal.web.forms import checked_address, line_changes, parse_int
 from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, DecisionForm,
@@ -94,6 +95,7 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, quote
     refund_verdict = actions.refund(order, payment_totals, has_ledger=bool(payment_rows))
     context["refund_form"] = RefundForm(formdata=None, amount=str(to_decimal(
         payment_totals.refundable, order.currency)) if refund_verdict else "")
+    context.update(seller_review(order, shop.id))  # the buyer's review and the reply form
     context.update(forms)
     context.update(payment_rows=payment_rows, payment_totals=payment_totals,
                    refund_verdict=refund_verdict, PaymentState=ledger.State)
