@@ -9,7 +9,7 @@ from peewee import IntegrityError
 
 from portal import outbox
 from portal.db import database
-from portal.models import OrderEvent, OutboxEvent, Review, utcnow
+from portal.models import Order, OrderEvent, OutboxEvent, Review, Shop, User, utcnow
 from portal.orders import reviews
 from portal.orders.reviews import ReviewRefused
 from tests.factories import PASSWORD, make_order, make_user
@@ -391,3 +391,18 @@ def test_the_shop_page_shows_the_average_and_latest_reviews(client, buyer, shop)
     assert "Lovely shirts." in page and "Sorry, we were on holiday." in page
     assert page.index("Slow.") < page.index("Lovely shirts.")  # newest first
     assert "Bea" in page and "Bea Buyer" not in page  # first names only, in public
+
+
+def test_the_demo_has_reviews_and_replies_and_leaves_the_buyer_some_to_write(app, runner):
+    assert runner.invoke(args=["seed-demo", "--orders", "300"]).exit_code == 0
+    seller = User.get(User.email == SELLER)
+    shop = Shop.get(Shop.owner == seller.id)
+    figures = reviews.summary(shop.id)
+    assert figures.count >= 5 and figures.average is not None
+    assert Review.select().where(Review.reply.is_null(False)).count() >= 2
+    assert OrderEvent.select().where(OrderEvent.kind == "reviewed").count() \
+        == Review.select().count()
+    bea = User.get(User.email == "buyer@example.com")
+    unreviewed = (Order.select().where((Order.buyer == bea.id) & (Order.status == "delivered")
+                                       & Order.id.not_in(Review.select(Review.order))))
+    assert unreviewed.exists()
