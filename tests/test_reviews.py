@@ -271,6 +271,24 @@ def test_the_seller_replies_from_the_order_page(client, auth, buyer, shop):
     assert "Sorry! A steam helps." in client.get(f"/orders/{order.number}").get_data(as_text=True)
 
 
+def test_with_htmx_the_order_pages_review_block_comes_back_in_place(client, auth, buyer,
+                                                                     shop):
+    order = make_order(buyer, shop, status="delivered")
+    reviews.write(order, buyer=buyer, rating=5, text="Great.")
+    auth.login(SELLER)
+    url, target = f"/seller/orders/{order.number}/reply", {**HX, "HX-Target": "review"}
+    bad = client.post(url, data={"reply": ""}, headers=target)
+    assert bad.status_code == 422
+    assert bad.get_data(as_text=True).lstrip().startswith('<section class="card" id="review"')
+    assert "Write the reply first." in bad.get_data(as_text=True)
+    done = client.post(url, data={"reply": "Thanks!"}, headers=target)
+    body = done.get_data(as_text=True)
+    assert done.status_code == 200 and body.lstrip().startswith('<section class="card" id="review"')
+    assert "Thanks!" in body and url not in body  # the reply, and no second form
+    again = client.post(url, data={"reply": "Again"}, headers=target)
+    assert again.status_code == 409 and "already replied" in again.get_data(as_text=True)
+
+
 def test_the_seller_replies_from_the_list_in_place_or_with_a_303(client, auth, buyer, shop):
     first = make_review(buyer, shop, 5, text="Perfect.")
     second = make_review(buyer, shop, 1, text="Wrong size.")

@@ -28,7 +28,7 @@ from peewee import IntegrityError, fn
 from portal.db import database
 from portal.models import Order, Review, Shop, User, utcnow
 from portal.orders import lifecycle
-from portal.orders.actions import Verdict, _open, _refuse
+from portal.orders.actions import Verdict
 from portal.orders.errors import OrderRefused
 from portal.orders.lifecycle import Status
 
@@ -44,6 +44,14 @@ class ReviewRefused(OrderRefused):
 
 
 # -- the rules ----------------------------------------------------------------------
+
+def _open(action: str) -> Verdict:
+    return Verdict(action, True)
+
+
+def _refuse(action: str, error: type[OrderRefused], code: str, message: str) -> Verdict:
+    return Verdict(action, False, code, message, error=error)
+
 
 def edit_deadline(review: Review) -> datetime:
     """Until when the buyer may still change ``review`` (naive UTC, inclusive)."""
