@@ -588,9 +588,30 @@ class NotificationPreference(BaseModel):
         indexes = ((("user", "channel", "kind"), True),)
 
 
+class Review(BaseModel):
+    """The buyer's rating (1-5) and words about one delivered order (``portal.orders.reviews``):
+    one per order, editable for a while; the shop's one public reply beside it."""
+
+    order = ForeignKeyField(Order, on_delete="CASCADE", unique=True)  # one review per order
+    shop = ForeignKeyField(Shop, on_delete="CASCADE", index=False)  # the indexes below start with it
+    buyer = ForeignKeyField(User, on_delete="CASCADE", index=False)
+    rating = IntegerField()  # 1 to 5 stars
+    text = TextField(default="")  # up to 2,000 characters; may be empty
+    created_at = DateTimeField(default=utcnow)  # the edit window counts from here
+    updated_at = DateTimeField(default=utcnow)
+    reply = TextField(null=True)  # the shop's answer, once; None until it replies
+    replied_at = DateTimeField(null=True)
+    replied_by = ForeignKeyField(User, null=True, on_delete="SET NULL", index=False)
+
+    class Meta:
+        # (shop, rating): the shop's average and distribution are one GROUP BY read from the
+        # index alone, at any number of reviews; (shop, id): /seller/reviews, page by page.
+        indexes = ((("shop", "rating"), False), (("shop", "id"), False))
+
+
 ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
               WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine,
               PaymentTransaction, PendingChange, Coupon, CouponUse, OrderMessage,
-              AccountLink, Notification, NotificationPreference]
+              AccountLink, Notification, NotificationPreference, Review]
 

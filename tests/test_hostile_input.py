@@ -44,6 +44,8 @@ def world(app, buyer, shop, shop2):
                              city="Springfield", region="IL", postal_code="62701", country="US")
     tokens = [account_links.issue(buyer, account_links.PASSWORD_RESET),
               account_links.issue(buyer, account_links.EMAIL_CHANGE, new_email="new@example.com")]
+    from portal.orders import reviews
+    reviews.write(orders["delivered"], buyer=buyer, rating=4, text="Fits well.")  # to reply to
     app.config.update(LOGIN_RATE_LIMIT="100000 per minute",
                       REGISTER_RATE_LIMIT="100000 per minute",
                       PASSWORD_RESET_RATE_LIMIT="100000 per minute")
@@ -227,6 +229,7 @@ ROUTES = {
     "notifications.index": "buyer", "notifications.open_one": "buyer",
     "notifications.read_one": "buyer", "notifications.read_all": "buyer",
     "notifications.unsubscribe": "anonymous",
+    "buyer.review": "buyer", "seller.reviews_page": "seller", "seller.reply_review": "seller",
 }
 NOT_FUZZED = {"static"}
 
@@ -272,7 +275,8 @@ def _pages(world) -> list[tuple[str, str]]:
              ("anonymous", f"/password/reset/{world['tokens'][0]}"),
              ("anonymous", f"/account/email/{world['tokens'][1]}"),
              ("buyer", "/notifications"),
-             ("anonymous", f"/notifications/unsubscribe/{world['unsubscribe']}")]
+             ("anonymous", f"/notifications/unsubscribe/{world['unsubscribe']}"),
+             ("seller", "/seller/reviews")]
     for order in world["orders"].values():
         pages += [("buyer", f"/orders/{order.number}"), ("seller", f"/seller/orders/{order.number}")]
     return pages

@@ -25,6 +25,7 @@ from portal.db import database, drop_schema, insert_rows, reset_sequences, upgra
 from portal.demo.coupons import make_coupons
 from portal.demo.orders import OrderMaker
 from portal.demo.people import DEMO_LOGINS, make_people
+from portal.demo.reviews import make_reviews
 from portal.demo.shops import make_shops
 from portal.models import ALL_MODELS, Order, Shop, User, utcnow
 from portal.orders.bulk import COLUMNS, ORDER_TABLES
@@ -63,6 +64,8 @@ def seed(n_orders: int, *, seed_value: int = 2026, now: datetime | None = None,
     if with_requests:
         with database.atomic():
             _requests(people, now)
+    with database.atomic():  # a few reviews and replies in the demo shops
+        make_reviews(people.seller_ids[:2], people.buyer_ids[0], now)
 
 
 def _requests(people, now: datetime) -> None:

@@ -89,4 +89,4 @@ def order_tracking(number: str):
     return response
 
 
-from portal.web.buyer import after_purchase, balance, messages  # noqa: E402,F401 (their views join this blueprint)
+from portal.web.buyer import after_purchase, balance, messages, reviews  # noqa: E402,F401 (their views join this blueprint)

@@ -17,6 +17,7 @@ from portal.web import messaging
 from portal.web.buyer import bp
 from portal.web.buyer.forms import CancelForm, ModificationForm, ReturnForm
 from portal.web.forms import AddressForm, checked_address, line_changes
+from portal.web.reviewing import buyer_review
 
 REFUSED = OrderRefused  # StaleOrder among them
 
@@ -44,6 +45,7 @@ def render_order(order, *, status: int = 200, **forms):
         "return_form": ReturnForm(formdata=None, **version)
         if open_now.can("request_return") else None,
     }
+    context.update(buyer_review(order))  # the review block (a delivered order's)
     context.update(forms)
     context.update(messaging.thread_context(
         order, post_url=url_for("buyer.messages", number=order.number),

@@ -19,4 +19,5 @@ def local_day_start(day) -> datetime:
     return aware.astimezone(get_timezone("UTC")).replace(tzinfo=None)
 
 
-from portal.web.seller import coupons, dashboard, messages, order, orders, settings  # noqa: E402,F401
+from portal.web.seller import (coupons, dashboard, messages, order, orders, reviews,  # noqa: E402,F401
+                               settings)

@@ -24,6 +24,7 @@ from portal.shipping import (ShippingRefused, carriers_for_shop, check_tracking_
 from portal.web import messaging
 from portal.web.access import current_shop, seller_required
 from portal.web.render import wants_fragment
+from portal.web.reviewing import seller_review
 from portal.web.seller import bp
 from portal.web.forms import checked_address, line_changes, parse_int
 from portal.web.seller.forms import (AddressForm, CancelForm, ChecklistForm, DecisionForm,
@@ -95,6 +96,7 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, quote
     refund_verdict = actions.refund(order, payment_totals, has_ledger=bool(payment_rows))
     context["refund_form"] = RefundForm(formdata=None, amount=str(to_decimal(
         payment_totals.refundable, order.currency)) if refund_verdict else "")
+    context.update(seller_review(order, shop.id))  # the buyer's review and the reply form
     context.update(forms)
     context.update(messaging.thread_context(
         order, shop=shop, post_url=url_for("seller.messages", number=order.number),

@@ -10,12 +10,14 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
 from flask_login import current_user, login_required, user_logged_in
 
 from portal import cart, catalogue
+from portal.orders import reviews
 from portal.web.forms import parse_int
 from portal.web.render import page_or_fragment, wants_fragment
 
 bp = Blueprint("shop", __name__)
 
 MAX_ID = 2**31 - 1
+LATEST_REVIEWS = 5  # on a shop's page, under its products
 _BADGE = "cart_items"  # session: [user id, items in their carts]
 
 
@@ -76,8 +78,11 @@ def shop(slug: str):
     if found is None:
         abort(404)
     page = catalogue.products(found, **_page_args(), limit=_limit())
+    rating = reviews.summary(found.id)  # its average, from the (shop, rating) index
     return render_template("shop/shop.html", shop=found, page=page,
-                           own_shop=_own_shop(found))
+                           own_shop=_own_shop(found), rating=rating,
+                           latest_reviews=reviews.latest(found.id, LATEST_REVIEWS)
+                           if rating.count else [])
 
 
 def _own_shop(shop) -> bool:
