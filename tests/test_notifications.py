@@ -141,6 +141,18 @@ def test_the_seller_hears_of_new_orders_and_buyer_messages(app, buyer, seller, s
     assert told(buyer) == []
 
 
+def test_a_message_posted_on_the_order_tells_the_other_side(app, buyer, seller, shop):
+    from portal.orders import messages
+    order = make_order(buyer, shop)
+    messages.post(order, buyer, "Can you gift-wrap it?")
+    deliver(app)
+    assert kinds(seller) == ["message"] and told(buyer) == []
+    messages.post(Order.get_by_id(order.id), seller, "Of course.", shop=shop)
+    deliver(app)
+    assert kinds(buyer) == ["message"]
+    assert "New message from the shop about order" in told(buyer)[0][1]
+
+
 def test_a_cancellation_by_the_shop_tells_the_buyer_but_the_buyers_own_does_not(
         app, client, auth, buyer, seller, shop):
     mine = make_order(buyer, shop)

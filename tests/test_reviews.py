@@ -392,10 +392,12 @@ def test_reviews_page_costs_the_same_for_2_or_30_reviews(app, client, auth, buye
     outbox.take_written()  # the set-up's events are not the page's to deliver
     thirty = {url: cost(url) for url in two}
     assert thirty == two
-    # user, shop, the figures (one GROUP BY), the page of reviews with their orders and buyers
-    assert two["/seller/reviews"] <= 4
-    # the shop, its products' page and figures, its rating, its latest reviews
-    assert two["/shops/northwind-threads"] <= 6
+    # user, shop, the figures (one GROUP BY), the page of reviews with their orders and buyers,
+    # the nav's unread messages and notifications badges
+    assert two["/seller/reviews"] <= 6
+    # the shop, its products' page and figures, its rating, its latest reviews; signed in:
+    # the user and the nav's two badges
+    assert two["/shops/northwind-threads"] <= 7
 
 
 def test_the_shop_page_shows_the_average_and_latest_reviews(client, buyer, shop):
