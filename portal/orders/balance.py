@@ -156,10 +156,9 @@ def _apply(change_id: int, row: PaymentTransaction) -> None:
     from portal.orders.editing import plan_lines, write_lines
     from portal.orders.fulfilment import lines_of
 
+    order = lock(row.order_id)  # the change's order: the payment is on it
     change = PendingChange.get_by_id(change_id)
-    order = lock(change.order_id)
-    change = PendingChange.get_by_id(change_id)
-    if change.state != WAITING:
+    if change.order_id != order.id or change.state != WAITING:
         raise BalanceRefused("balance.none_due", "The change was called off before the "
                              "payment arrived.")
     if order.status not in (Status.PENDING, Status.PROCESSED) or order.shipped_count:

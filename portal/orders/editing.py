@@ -235,9 +235,9 @@ def write_lines(order: Order, edit: LinesEdit, *, version: int, actor: User,
 def _refund_lowered(order: Order, before: int, after: int) -> None:
     """A paid (captured) order whose total goes down is refunded the difference; an
     order only authorised is captured at its new total when it ships."""
-    if after >= before or not ledger.has_ledger(order.id):
+    if after >= before:
         return
-    sums = ledger.totals_of(order.id)
+    sums = ledger.totals_of(order.id)  # no rows (an order from before the ledger): nothing
     if sums.captured or sums.capture_pending:
         money = lambda amount: format_money(amount, order.currency)  # noqa: E731
         ledger.request(order, ledger.Kind.REFUND, min(before - after, sums.refundable),

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from portal import payments
 from portal.payments import redirects
-from portal.models import Order, utcnow
+from portal.models import Order
 from portal.money import format_money
 from portal.orders import actions, balance, queries
 from portal.orders.errors import OrderRefused
@@ -45,7 +45,7 @@ def _page(order: Order, *, errors=None, form=None, status: int = 200):
 
 def _still_due(order: Order):
     """The order when a balance is due on it; otherwise the request ends on the order."""
-    if not actions.for_buyer(order, order.shop, utcnow(), []).can("pay_balance"):
+    if not actions.balance(order, "pay_balance"):
         flash("There is no balance to pay on this order.", "info")
         abort(_to_order(order))
     return order

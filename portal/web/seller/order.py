@@ -328,7 +328,7 @@ def cancel_change(number: str):
     order, form = _order_or_404(number), VersionedForm()
     form.validate_on_submit()
     try:
-        actions.for_seller(order, [])["cancel_change"].check()
+        actions.balance(order, "cancel_change").check()
         balance.call_off(order, actor=current_user, actor_role="seller",
                          reason="cancelled by the shop", version=form.expected_version)
     except REFUSED as exc:
