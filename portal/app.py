@@ -108,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import cli, demo
     app.cli.add_command(cli.init_db_command)
     app.cli.add_command(cli.db_command)
+    app.cli.add_command(cli.move_to_postgres_command)
     app.cli.add_command(demo.seed_demo_command)
     app.cli.add_command(demo.demo_logins_command)
     from portal.notifications import catcher

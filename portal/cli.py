@@ -46,3 +46,26 @@ def db_status_command():
     waiting = sum(1 for step in steps if step.applied_at is None)
     click.echo(f"{waiting} waiting: run `flask --app portal db upgrade`." if waiting
                else "Up to date.")
+
+
+@click.command("move-to-postgres")
+@click.argument("target_url", metavar="POSTGRESQL_URL")
+@with_appcontext
+def move_to_postgres_command(target_url: str):
+    """Copy this SQLite installation into an empty PostgreSQL database, and check it.
+
+    Stop the web server and the worker first; afterwards point PORTAL_DATABASE_URL at
+    POSTGRESQL_URL (e.g. postgresql://portal@127.0.0.1/portal).
+    """
+    from flask import current_app
+
+    from portal.move import MoveRefused, move
+    try:
+        report = move(current_app.config["DATABASE_URL"], target_url, echo=click.echo)
+    except MoveRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    if report.skipped:
+        click.echo(f"Not copied (SQLite's own search tables, PostgreSQL indexes instead): "
+                   f"{', '.join(report.skipped)}")
+    click.echo(f"Moved {report.rows:,} rows in {len(report.tables)} tables; every count and "
+               "sum matches.")
