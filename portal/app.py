@@ -1,5 +1,6 @@
 """``create_app()``: builds the portal, its database, plugins, blueprints and commands."""
 
+import os
 from pathlib import Path
 
 from flask import Flask, render_template
@@ -60,7 +61,9 @@ def _init_plugins(app: Flask) -> None:
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the portal. ``config`` overrides what the environment says (tests use it)."""
-    app = Flask("portal", instance_path=str(ROOT / "instance"),
+    # PORTAL_INSTANCE_PATH: where this instance keeps its files (the SQLite database, the
+    # generated secret key, the SQLite queue); each machine of a cluster has its own.
+    app = Flask("portal", instance_path=os.environ.get("PORTAL_INSTANCE_PATH", str(ROOT / "instance")),
                 static_folder=str(ROOT / "static"), static_url_path="/static")
 
     from portal import config as settings
@@ -70,6 +73,13 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key(Path(app.instance_path))
+
+    if app.config.get("TRUSTED_PROXIES"):
+        # The client's address (login limits), scheme and host as the proxy saw them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_prefix=hops)
 
     from portal.web import filters, guards, messaging, security
     from portal.web.extensions import csrf, htmx, limiter, login_manager

@@ -56,6 +56,10 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("PORTAL_SECURE_COOKIES", False),
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # Behind a reverse proxy: how many proxies in front may be trusted for
+        # X-Forwarded-For/-Proto/-Host/-Prefix (0: none; the client's address is the peer's).
+        "TRUSTED_PROXIES": int(os.environ.get("PORTAL_TRUSTED_PROXIES", "0")),
+        # Several instances share one limiter through e.g. redis://host:6379/2.
         "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
         "REGISTER_RATE_LIMIT": os.environ.get("PORTAL_REGISTER_RATE_LIMIT", "5 per hour"),
