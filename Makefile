@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 MAIL_PORT ?= 8025
 
-.PHONY: run test install htmx db reset-demo serve clean
+.PHONY: run test install htmx db reset-demo serve load clean
 
 # The web server and, beside it, the background worker (Huey: carrier polling,
 # demo parcels moving along, notification e-mails) and a development mail catcher
@@ -75,6 +75,13 @@ reset-demo: install
 # Production-style serving with gunicorn (set PORTAL_DATABASE_URL etc. first).
 serve: install
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) wsgi:app
+
+# A load test: gunicorn and the worker on a demo database, Locust headless for a fixed
+# time (bench/load.py). LOAD_DATABASE_URL=postgresql://... runs it on PostgreSQL.
+LOAD_ARGS ?=
+load: install
+	@$(BIN)/python -c "import locust" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,load]'
+	$(BIN)/python bench/load.py $(if $(LOAD_DATABASE_URL),--database $(LOAD_DATABASE_URL)) $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) static/vendor
