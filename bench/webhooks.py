@@ -1,0 +1,149 @@
+"""Carrier webhooks taken in per second, each event once though every one is sent twice.
+
+    .venv/bin/python bench/webhooks.py                  # 2,000 events, SQLite
+    .venv/bin/python bench/webhooks.py --events 5000 --database postgresql://...
+
+A shop with the EasyPost plugin and 500 shipped parcels; each event is a signed
+`tracker.updated` push with one new scan for one parcel. Two figures:
+
+- **in process**: the events posted through the portal's WSGI app one after another (no
+  network, no client): what one Python thread of the portal takes in;
+- **gunicorn**: the same through HTTP to `gunicorn --workers 2 --threads 4`, from 16
+  client threads, each event sent twice at about the same time (a carrier's retry).
+
+Both check that the database holds each event once: one receipt and one new scan each.
+Budget (issue 12): 1,000 events a second on this machine.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from common import BENCH_CONFIG, ROOT
+
+import requests  # noqa: E402
+
+from portal import create_app  # noqa: E402
+from portal.db import database, upgrade_schema  # noqa: E402
+
+BIN = Path(sys.executable).parent
+PARCELS = 500
+
+
+def _setup(url: str):
+    from portal.models import Shop, TrackingEvent, WebhookReceipt  # noqa: F401
+    from portal.testing import enable, make_shipped_order
+    from tests.factories import make_shop, make_user
+    app = create_app({**BENCH_CONFIG, "DATABASE_URL": url})
+    with app.app_context():
+        upgrade_schema()
+        with database.connection_context():
+            seller = make_user("webhooks-seller@example.com", name="Hook Seller", role="seller")
+            shop = make_shop(seller, "Webhook Bench")
+            enable(shop, "easypost")
+            codes = []
+            for k in range(PARCELS):
+                code = f"9400100000000000{k:06d}"
+                make_shipped_order(shop, "easypost", code)
+                codes.append(code)
+            from portal.hooks import shop_plugins
+            secret = shop_plugins.for_shop(shop).secret("easypost")
+    return app, shop.slug, secret, codes
+
+
+def _events(first: int, n: int, codes: list[str]) -> list[bytes]:
+    from portal.models import utcnow
+    from portal.testing import easypost_event
+    now = utcnow()
+    return [json.dumps(easypost_event(codes[k % len(codes)], [("in_transit", f"Sorted, scan {k}")],
+                                      event_id=f"evt_bench_{k}", created_at=now)).encode()
+            for k in range(first, first + n)]
+
+
+def _counts(app) -> tuple[int, int]:
+    from portal.models import TrackingEvent, WebhookReceipt
+    with app.app_context(), database.connection_context():
+        return WebhookReceipt.select().count(), TrackingEvent.select().count()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--database", default="", help="an empty postgresql:// database")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="portal-webhooks-"))
+    url = args.database or f"sqlite:///{folder / 'webhooks.sqlite3'}"
+    print(f"Setting up a shop with {PARCELS} parcels ...", file=sys.stderr)
+    app, slug, secret, codes = _setup(url)
+    from portal.plugins.easypost import sign
+    path = f"/webhooks/carriers/easypost?shop={slug}"
+    n = args.events
+
+    # 1. In process, one thread.
+    bodies = _events(0, n, codes)
+    receipts0, scans0 = _counts(app)
+    client = app.test_client()
+    started = time.perf_counter()
+    statuses = [client.post(path, data=body, content_type="application/json",
+                            headers={"X-Hmac-Signature": sign(secret, body)}).status_code
+                for body in bodies]
+    seconds = time.perf_counter() - started
+    receipts, scans = _counts(app)
+    print(f"in process:  {n:,} events in {seconds:.2f} s = {n / seconds:,.0f} events/s "
+          f"(budget 1,000); answers {sorted(set(statuses))}; new receipts {receipts - receipts0:,}, "
+          f"new scans {scans - scans0:,} (want {n:,} each)")
+
+    # 2. Through gunicorn, every event twice, from 16 threads.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": BENCH_CONFIG["SECRET_KEY"],
+           "PORTAL_INSTANCE_PATH": str(folder)}
+    server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind",
+                               f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"], env=env,
+                              stdout=open(folder / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                requests.get(f"{base}/login", timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        bodies = _events(n, n, codes)
+        twice = [b for body in bodies for b in (body, body)]
+        receipts0, scans0 = _counts(app)
+        sessions = {}
+
+        def post(body: bytes) -> int:
+            import threading
+            session = sessions.setdefault(threading.get_ident(), requests.Session())
+            return session.post(base + path, data=body, timeout=30, headers={
+                "Content-Type": "application/json", "X-Hmac-Signature": sign(secret, body)}).status_code
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(post, twice))
+        seconds = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(30)
+    receipts, scans = _counts(app)
+    print(f"gunicorn:    {n:,} events sent twice ({2 * n:,} requests) in {seconds:.2f} s = "
+          f"{n / seconds:,.0f} events/s, {2 * n / seconds:,.0f} requests/s (budget 1,000 events/s); "
+          f"answers {sorted(set(statuses))}; new receipts {receipts - receipts0:,}, "
+          f"new scans {scans - scans0:,} (want {n:,} each)")
+    locked = (folder / "gunicorn.log").read_text(errors="replace").count("database is locked")
+    print(f"'database is locked' in the server log: {locked}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
