@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 MAIL_PORT ?= 8025
 
-.PHONY: run test install htmx db reset-demo serve load clean
+.PHONY: run test install htmx db reset-demo serve bench load clean
 
 # The web server and, beside it, the background worker (Huey: carrier polling,
 # demo parcels moving along, notification e-mails) and a development mail catcher
@@ -75,6 +75,16 @@ reset-demo: install
 # Production-style serving with gunicorn (set PORTAL_DATABASE_URL etc. first).
 serve: install
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) wsgi:app
+
+# Every benchmark, each figure printed beside its budget (bench/README.md): seeding
+# (its database is kept for the pages when there is none yet), the buyer's pages with
+# the bare view in the same run, Order Management, carrier webhooks.
+BENCH_ORDERS ?= 1000000
+bench: install
+	$(BIN)/python bench/seed.py --orders $(BENCH_ORDERS) $(if $(wildcard instance/bench/orders-$(BENCH_ORDERS).sqlite3),,--keep)
+	$(BIN)/python bench/buyer_pages.py --orders $(BENCH_ORDERS)
+	$(BIN)/python bench/seller_pages.py --orders $(BENCH_ORDERS)
+	$(BIN)/python bench/webhooks.py
 
 # A load test: gunicorn and the worker on a demo database, Locust headless for a fixed
 # time (bench/load.py). LOAD_DATABASE_URL=postgresql://... runs it on PostgreSQL.
