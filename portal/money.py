@@ -23,9 +23,11 @@ def from_decimal(amount: Decimal | str, currency: str) -> int:
     return int(scaled)
 
 
+@lru_cache(maxsize=8192)
 def format_money(minor: int, currency: str, locale: str = "en_US") -> str:
-    """What babel's ``format_currency`` gives, in half its time: a list page shows
-    dozens of amounts, and parsing the locale each time was most of the cost."""
+    """What babel's ``format_currency`` gives. A list page shows dozens of amounts and
+    a shop's prices repeat, so the text is kept per (amount, currency, locale): a
+    repeated amount costs a dictionary lookup instead of babel's 0.1 ms."""
     parsed, pattern = _currency_pattern(locale)
     return pattern.apply(to_decimal(minor, currency), parsed, currency=currency)
 

@@ -40,9 +40,15 @@ def _date_pattern(locale: str, style: str) -> tuple[Locale, str]:
 
 def day(value: date | datetime, style: str = "with_year") -> str:
     if isinstance(value, datetime):
-        value = _local(value)
-    locale, pattern = _date_pattern(_locale(), style)
-    return format_date(value, pattern, locale=locale)
+        value = _local(value).date()
+    return _day(value, style, _locale())
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date, style: str, locale: str) -> str:
+    """A list's rows share a few days: each is formatted once per process."""
+    parsed, pattern = _date_pattern(locale, style)
+    return format_date(value, pattern, locale=parsed)
 
 
 @lru_cache(maxsize=64)
