@@ -3,7 +3,7 @@
 The target gets its schema from the migrations, as any new PostgreSQL installation
 does, so the copy is one of rows, never of DDL. Tables are copied parents first (by
 their foreign keys), rows in id order (a payment's authorisation row comes before the
-captures that point at it), in batches, inside one transaction on the target: a
+captures that point at it), in batches through COPY, inside one transaction on the target: a
 failure leaves the target's tables empty and the SQLite file untouched. SQLite is read
 inside one read transaction, so a copy taken while the web server runs is a snapshot
 of one moment (stop the server anyway: later writes would not follow).
@@ -13,6 +13,7 @@ compared on both sides; the move fails unless all agree. PostgreSQL's id sequenc
 moved past the copied ids.
 """
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -72,10 +73,20 @@ def _parents_first(source: SqliteDatabase, tables: list[str]) -> list[str]:
     return ordered
 
 
+def _text(value) -> str:
+    """One field of PostgreSQL's COPY text format: ``\\N`` for NULL, backslash escapes."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()
+    return (str(value).replace("\\", "\\\\").replace("\t", "\\t")
+            .replace("\n", "\\n").replace("\r", "\\r"))
+
+
 def _converter(kind: str) -> Callable:
     if kind == "boolean":  # SQLite keeps 0 and 1
-        return lambda value: None if value is None else bool(value)
-    return lambda value: value
+        return lambda value: "\\N" if value is None else ("t" if value else "f")
+    return _text
 
 
 def _figures(db, table: str, columns: dict[str, str]) -> tuple:
@@ -140,7 +151,7 @@ def _move(source, target, echo) -> Report:
 
 
 def _copy(source, target, table: str, echo) -> int:
-    from psycopg2.extras import execute_values
+    """Copy one table with PostgreSQL's COPY (a batch of rows as one text stream)."""
     columns = _columns(target, table)
     present = {c.name for c in source.get_columns(table)}
     names = [name for name in columns if name in present]
@@ -151,9 +162,8 @@ def _copy(source, target, table: str, echo) -> int:
     done = 0
     out = target.cursor()
     while rows := cursor.fetchmany(BATCH):
-        execute_values(out, f'INSERT INTO "{table}" ({quoted}) VALUES %s',
-                       [tuple(c(v) for c, v in zip(convert, row)) for row in rows],
-                       page_size=BATCH)
+        text = "".join("\t".join(c(v) for c, v in zip(convert, row)) + "\n" for row in rows)
+        out.copy_expert(f'COPY "{table}" ({quoted}) FROM STDIN', io.StringIO(text))
         done += len(rows)
     echo(f"{table}: {done:,} rows")
     return done

@@ -18,6 +18,9 @@ pytestmark = pytest.mark.skipif(not PG.startswith("postgres"),
                                 reason="needs PostgreSQL (PORTAL_TEST_DATABASE_URL)")
 
 
+ODD = "Tab\there, \\N, back\\slash\nnew line\r\n'quote' \"double\" é 😀"
+
+
 def _admin(sql: str) -> None:
     conn = psycopg2.connect(PG)
     conn.autocommit = True
@@ -42,6 +45,8 @@ def installation(tmp_path, database_url):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo", "--orders", "120"])
     assert result.exit_code == 0, result.output
+    with app.app_context():  # text COPY must carry as it is
+        User.create(email="odd@example.com", name=ODD, password_hash="x")
     return app
 
 
@@ -62,6 +67,8 @@ def test_the_move_copies_everything_and_the_portal_runs_on_postgres(installation
 
     moved = create_app({**TEST_CONFIG, "DATABASE_URL": target})
     assert _figures(moved) == before
+    with moved.app_context():
+        assert User.get(User.email == "odd@example.com").name == ODD
     # The sequences moved past the copied ids: a new row takes a new id.
     with moved.app_context():
         highest = User.select(User.id).order_by(User.id.desc()).scalar()
