@@ -12,6 +12,7 @@ from portal.orders import delays
 from portal.orders.errors import DelayRefused
 from portal.testing import enable
 from tests.factories import PASSWORD, make_order
+from tests.test_checkout import filled, shirt  # noqa: F401 (fixtures)
 
 HX = {"HX-Request": "true"}
 
@@ -331,3 +332,29 @@ def test_events_are_kinds_of_notifications():
     assert {"delayed", "order_delayed", "delay_explained"} <= set(KINDS)
     assert {"delayed", "delay_explained"} <= EVENT_KINDS
     assert outbox  # the module the events go through
+
+
+def test_the_tasks_batches_read_the_partial_indexes(app, buyer, shop, count_queries):
+    from portal.db import database, is_postgres
+    if is_postgres():
+        pytest.skip("the plan checked is SQLite's (PostgreSQL's depends on its statistics)")
+    _late_to_ship(buyer, shop)
+    count_queries.statements.clear()
+    delays.notice_delays()
+    batches = [(sql, params) for sql, params in count_queries.statements
+               if sql.startswith("SELECT") and "ORDER BY" in sql and "LIMIT" in sql]
+    plans = [" ".join(str(row[-1]) for row in
+                      database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+             for sql, params in batches]
+    assert any("USING INDEX orders_late_to_ship" in p for p in plans), plans
+    assert any("USING INDEX orders_late_in_transit" in p for p in plans), plans
+
+
+def test_checkout_keeps_the_chosen_service_on_the_order(client, filled, buyer):
+    from tests.test_checkout import place_form, to_review, url
+    assert client.post(url(filled, "place"),
+                       data=place_form(to_review(client, filled))).status_code == 303
+    order = Order.get()
+    assert (order.shipping_service, order.shipping_name) == ("flat:standard",
+                                                              "Standard shipping")
+    assert "(Standard shipping)" in client.get(f"/orders/{order.number}").get_data(as_text=True)

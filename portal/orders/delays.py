@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
 
+from peewee import SQL
+
 from portal.coupons.rules import to_local
 from portal.db import database
 from portal.models import Order, OrderEvent, Shop, User, utcnow
@@ -28,6 +30,10 @@ from portal.orders.lifecycle import Status, record, update_order
 
 HANDLING, TRANSIT = "handling", "transit"
 WAITING = [Status.PENDING.value, Status.PROCESSED.value]
+# The same list written out, as the partial index ``orders_late_to_ship`` has it: SQLite uses
+# a partial index only when the query repeats its condition, and bound parameters in an IN
+# list do not count (with them it scans the table).
+_WAITING_LITERAL = SQL("('pending', 'processed')")
 # Lateness that began longer ago than this is history, not news (a worker that was down,
 # orders imported already late): the task never tells it, and its batches stay small.
 LOOKBACK = timedelta(days=7)
@@ -85,7 +91,7 @@ def _late_to_ship(now: datetime, limit: int) -> list[Order]:
     for (days,) in Shop.select(Shop.handling_days).distinct().tuples():
         cutoff = now - timedelta(days=days)
         found.extend(Order.select(Order, Shop).join(Shop)
-                  .where(Order.status.in_(WAITING) & (Order.delay_noticed == "")
+                  .where(Order.status.in_(_WAITING_LITERAL) & (Order.delay_noticed == "")
                          & (Order.placed_at < cutoff) & (Order.placed_at >= cutoff - LOOKBACK)
                          & (Shop.handling_days == days))
                   .order_by(Order.placed_at).limit(limit - len(found)))
