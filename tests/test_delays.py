@@ -358,3 +358,16 @@ def test_checkout_keeps_the_chosen_service_on_the_order(client, filled, buyer):
     assert (order.shipping_service, order.shipping_name) == ("flat:standard",
                                                               "Standard shipping")
     assert "(Standard shipping)" in client.get(f"/orders/{order.number}").get_data(as_text=True)
+
+
+def test_the_demo_seller_has_a_delayed_order_to_explain(app):
+    from portal.demo import seed
+    from portal.orders import actions, management
+    from portal.models import User
+    with app.app_context():
+        seed(60)
+    shop = Shop.get(Shop.owner == User.get(User.email == "seller@example.com").id)
+    now = utcnow()
+    late = management.delayed_orders(shop, now)
+    assert late and actions.explain_delay(late[0], shop, now)
+    assert delays.notice_delays() == 0  # the seeded history's lateness is old news
