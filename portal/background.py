@@ -1,5 +1,5 @@
 """Background work through Huey: delivering the outbox, polling carriers (which also
-moves demo parcels along).
+moves demo parcels along), telling people of orders that turned late.
 
 The queue lives in ``instance/huey.sqlite3`` by default; set
 ``PORTAL_HUEY_URL=redis://host:6379/0`` for Redis. Tests run Huey in
@@ -21,7 +21,7 @@ from portal import mail, notifications, outbox, payments
 from portal.notifications import emails as _emails  # noqa: F401 (notifications.emails below)
 from portal.shipping import tracking
 from portal.db import database
-from portal.orders import ledger
+from portal.orders import delays, ledger
 from portal.demo import life as demo_life
 
 log = logging.getLogger("portal.background")
@@ -75,6 +75,9 @@ def init_app(app: Flask) -> None:
         # (again) with the same idempotency key until the plugin knows (portal.payments).
         "reconcile_payments": huey.periodic_task(crontab(minute="*"), name="reconcile_payments")(
             in_app(payments.reconcile)),
+        # Orders that turned late: their buyer and shop are told, once (portal.orders.delays).
+        "notice_delays": huey.periodic_task(crontab(minute="*"), name="notice_delays")(
+            in_app(delays.notice_delays)),
         # The demo shop's life: processes, ships and places demo orders (demo databases only).
         "demo_life": huey.periodic_task(crontab(minute="*/10"), name="demo_life")(
             in_app(demo_life.keep_going)),

@@ -74,7 +74,7 @@ class Outcome:
 def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: dict,
                   shipping_total: int, payment: placing.PaymentChoice, card_token: str = "",
                   expected_total: int | None = None, discount_total: int = 0,
-                  shipping_label: str = "", coupon_codes=()) -> Outcome:
+                  shipping_label: str = "", coupon_codes=(), shipping_service: str = "") -> Outcome:
     """Place the order and authorise its payment. Raises ``CheckoutRefused`` (nothing
     written); a declined payment is an :class:`Outcome` with ``declined`` set, one that
     waits for the buyer (a wallet) has ``redirect_url`` set.
@@ -94,7 +94,7 @@ def place_and_pay(buyer: User, shop_id: int, *, checkout_token: str, address: di
                                  address=address, shipping_total=shipping_total,
                                  payment=payment, expected_total=expected_total,
                                  discount_total=discount_total, shipping_label=shipping_label,
-                                 coupons=plan)
+                                 coupons=plan, shipping_service=shipping_service)
     row = placed.authorisation
     if row is not None and row.state == State.PENDING:
         row = payments.run(row, token=card_token)  # a decline cancels the order there

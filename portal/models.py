@@ -158,6 +158,14 @@ class Order(BaseModel):
     # list rows need no query for them, and the nav's total is one partial-index read.
     buyer_unread = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
     seller_unread = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    # The shipping the buyer chose at checkout ("ups:ground", "flat:standard") and its name;
+    # a delay's free upgrade changes them (portal.orders.delays), never what was paid.
+    shipping_service = CharField(max_length=64, default="", constraints=[SQL("DEFAULT ''")])
+    shipping_name = CharField(max_length=120, default="", constraints=[SQL("DEFAULT ''")])
+    # Which lateness its people were told of ("", "handling", "transit"): each once.
+    delay_noticed = CharField(max_length=12, default="", constraints=[SQL("DEFAULT ''")])
+    # The shop's latest words about the delay, beside "Running late" (no query per row).
+    delay_note = TextField(default="", constraints=[SQL("DEFAULT ''")])
 
     class Meta:
         table_name = "orders"
@@ -187,6 +195,12 @@ Order.add_index(Order.index(Order.buyer, Order.buyer_unread, name="orders_buyer_
                 .where(Order.buyer_unread > 0))
 Order.add_index(Order.index(Order.shop, Order.seller_unread, name="orders_seller_unread")
                 .where(Order.seller_unread > 0))
+# The delay-noticing task's two batches (portal.orders.delays): only orders that may still
+# turn late and were not told so are in these, a few hundred in a million-order database.
+Order.add_index(Order.index(Order.placed_at, name="orders_late_to_ship")
+                .where(Order.status.in_(["pending", "processed"]) & (Order.delay_noticed == "")))
+Order.add_index(Order.index(Order.estimated_delivery, name="orders_late_in_transit")
+                .where((Order.status == "shipped") & (Order.delay_noticed != "transit")))
 
 
 class OrderLine(BaseModel):

@@ -218,6 +218,7 @@ ROUTES = {
     "checkout.payment": "buyer", "checkout.coupon": "buyer", "checkout.place": "buyer",
     "seller.coupons": "seller", "seller.new_coupon": "seller", "seller.edit_coupon": "seller",
     "seller.coupon_status": "seller", "seller.offer_coupon": "seller",
+    "seller.explain_delay": "seller",
     "payments.page": "buyer", "payments.returned": "buyer",
     "buyer.messages": "buyer", "buyer.post_message": "buyer",
     "seller.messages": "seller", "seller.post_message": "seller",

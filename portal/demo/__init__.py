@@ -28,6 +28,7 @@ from portal.demo.people import DEMO_LOGINS, make_people
 from portal.demo.reviews import make_reviews
 from portal.demo.shops import make_shops
 from portal.models import ALL_MODELS, Order, Shop, User, utcnow
+from portal.orders import delays
 from portal.orders.bulk import COLUMNS, ORDER_TABLES
 
 CHUNK = 10_000  # orders per transaction, and per progress step
@@ -66,6 +67,8 @@ def seed(n_orders: int, *, seed_value: int = 2026, now: datetime | None = None,
             _requests(people, now)
     with database.atomic():  # a few reviews and replies in the demo shops
         make_reviews(people.seller_ids[:2], people.buyer_ids[0], now)
+    with database.atomic():
+        delays.mark_told(now)  # the seeded history's lateness is old news to its people
 
 
 def _requests(people, now: datetime) -> None:

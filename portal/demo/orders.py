@@ -20,7 +20,8 @@ from portal.orders.placing import PaymentChoice
 STATUSES = list(Status)
 DEMO_FIRST = 2 * len(STATUSES)  # the demo buyers' first orders: one in every status each
 DEMO_HISTORY_EVERY = 1000  # then every 1000th order is buyer@example.com's: pages to page
-FIRST_AGE = {Status.PENDING: .3, Status.PROCESSED: 1.5, Status.SHIPPED: 4}  # else 30 days
+# else 30 days; the Processed ones are past the demo seller's handling time (2 days): Delayed
+FIRST_AGE = {Status.PENDING: .3, Status.PROCESSED: 2.2, Status.SHIPPED: 4}
 # Every method names a plugin that exists (an order naming a missing plugin could never
 # be captured or refunded); the demo shops turn each of them on (portal.demo.shops).
 # Each takes its money when its plugin's PaymentOption.capture says (cash on delivery:
@@ -39,6 +40,7 @@ TRACKING_STEPS = [("pre_transit", "Label created", "Portland, OR"),
 # Step k happens k * 15 + 1 hours after shipping; its external id ends in k.
 TRACKING = [(k * 15 + 1, str(k), step) for k, step in enumerate(TRACKING_STEPS)]
 DEMO_CARRIER = ("demo", "Demo Parcel")
+DEMO_GROUND = ("demo:ground", "Demo Ground")  # what the demo's buyers chose at checkout
 # The statuses as plain names: a million orders would look each up on the enum ten times.
 PENDING, PROCESSED, SHIPPED, DELIVERED, CANCELLED, RETURNED = STATUSES
 
@@ -138,7 +140,8 @@ class OrderMaker:
         self.batch.add(number, shop.shop_id, buyer_id, shop.owner_id, basket,
                        PAYMENTS[i % len(PAYMENTS)],
                        self.people.addresses[buyer_id], status, times,
-                       estimated_delivery=eta, cancel_reason=reason, parcel=parcel)
+                       estimated_delivery=eta, cancel_reason=reason, parcel=parcel,
+                       shipping_service=DEMO_GROUND)
 
     def _history(self, status, hour, rest, eta) -> tuple[Times, Parcel | None, str]:
         """When each step that led to ``status`` happened, and, once shipped, the parcel

@@ -25,6 +25,12 @@ KINDS = {
 EVENT_KINDS = frozenset({"placed", "status_changed", "shipped", "tracking_updated", "request",
                          "payment", "balance_due", "message"})
 
+# Delays (portal.orders.delays): the noticing task's "delayed" event tells both sides; the
+# shop's words about it ("delay_explained") tell the buyer.
+KINDS.update({"delayed": "Your order is running late", "order_delayed": "Orders turning Delayed",
+              "delay_explained": "The shop's word on a delay"})
+EVENT_KINDS = EVENT_KINDS | {"delayed", "delay_explained"}
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -62,9 +68,15 @@ def _notices(event: OutboxEvent) -> list[Notice]:
     if order is None:
         return []
     data = outbox.payload(event)
+    if event.kind == "delayed":  # the one event both sides hear of
+        return [n for said in _delayed(data, order) for n in _notice(order, data, said)]
     said = _what(event, data, order)
     if said is None:
         return []
+    return _notice(order, data, said)
+
+
+def _notice(order, data: dict, said: tuple[str, str, bool, str]) -> list[Notice]:
     kind, text, to_seller, link = said
     user_id = order.owner_id if to_seller else order.buyer_id
     if data.get("actor_id") == user_id:
@@ -72,6 +84,20 @@ def _notices(event: OutboxEvent) -> list[Notice]:
     return [Notice(user_id=user_id, kind=kind, text=text[:500], order_id=order.id,
                    number=order.number, shop_id=order.shop_id, to_seller=to_seller, link=link,
                    shop_name=order.shop_name, shop_emails=bool(order.notify_by_email))]
+
+
+def _delayed(data: dict, order) -> list[tuple[str, str, bool, str]]:
+    """The buyer's "running late" and the seller's "delayed" of a ``delayed`` event."""
+    number, expected = order.number, data.get("expected_words") or ""
+    if data.get("lateness") == "transit":
+        buyer = f"Your order {number} is running late: it was expected by {expected}."
+        seller = f"Order {number} is delayed: past its estimated delivery ({expected})."
+    else:
+        buyer = f"Your order {number} is running late: the shop expected to ship it by " \
+                f"{expected}."
+        seller = f"Order {number} is delayed: not shipped within your handling time " \
+                 f"(by {expected})."
+    return [("delayed", buyer, False, ""), ("order_delayed", seller, True, "")]
 
 
 def _what(event, data: dict, order) -> tuple[str, str, bool, str] | None:
@@ -113,6 +139,10 @@ def _what(event, data: dict, order) -> tuple[str, str, bool, str] | None:
         return None
     if event.kind == "balance_due":
         return "balance_due", f"Order {number}: {message}", False, ""
+    if event.kind == "delay_explained":
+        remedy = data.get("remedy") or ""
+        return "delay_explained", f"Order {number} is running late. {order.shop_name} says: " \
+            f"“{data.get('words') or ''}”" + (f" {remedy}" if remedy else ""), False, ""
     if event.kind == "message":
         text = (data.get("text") or data.get("body") or message)[:200]
         if role == "buyer":

@@ -31,6 +31,8 @@ change_address        ``address.shipped``, ``address.closed``, ``request.already
 ask_modification      ``modify.window_closed``, ``request.already_asked``
 request_return        ``return.not_delivered``, ``return.window_closed``,
                       ``request.already_asked``
+explain_delay         ``delay.not_delayed`` (the seller's word to the buyer of a late order)
+expedite              ``delay.not_delayed``, ``delay.shipped`` (a free upgrade of its shipping)
 ====================  ===================================================================
 
 ``add_note`` is always open to the seller.
@@ -43,8 +45,9 @@ from peewee import fn
 
 from portal.models import Order, OrderRequest, Shipment, Shop, User
 from portal.money import format_money
-from portal.orders import holds
-from portal.orders.errors import EditRefused, FulfilmentError, OrderRefused, RequestRefused
+from portal.orders import holds, management
+from portal.orders.errors import (DelayRefused, EditRefused, FulfilmentError, OrderRefused,
+                                  RequestRefused)
 from portal.orders.holds import KINDS, RequestKind, RequestStatus
 from portal.orders.ledger import PaymentRefused
 from portal.orders.lifecycle import TRANSITIONS, Status
@@ -320,6 +323,30 @@ def request_return(order: Order, shop: Shop, today: date, waiting=None, *,
     if RequestKind.RETURN in _waiting_kinds(waiting):
         return already_asked(RequestKind.RETURN, "request_return")
     return _open("request_return", at_once=False)
+
+
+# -- delays (portal.orders.delays): asked with the shop and the time, as lateness is --------
+
+def explain_delay(order: Order, shop: Shop, now: datetime) -> Verdict:
+    """Tell the buyer about the delay, with a remedy if the seller wants: Delayed orders."""
+    if management.is_delayed(order, shop, now):
+        return _open("explain_delay")
+    return _refuse("explain_delay", DelayRefused, "delay.not_delayed",
+                   f"Order {order.number} is not late, so there is no delay to explain.",
+                   reason="it is not late")
+
+
+def expedite(order: Order, shop: Shop, now: datetime) -> Verdict:
+    """Upgrade the shipping to a faster service for free: a Delayed order not shipped yet."""
+    late = explain_delay(order, shop, now)
+    if not late:
+        return Verdict("expedite", False, late.code, late.message, reason=late.reason,
+                       error=DelayRefused)
+    if _not_shipped(order):
+        return _open("expedite")
+    return _refuse("expedite", DelayRefused, "delay.shipped",
+                   "Its shipping can no longer be upgraded: items of it have shipped.",
+                   reason="it has shipped")
 
 
 # -- everything at once, for a page -------------------------------------------------

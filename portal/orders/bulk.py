@@ -59,7 +59,7 @@ COLUMNS = {
             "item_summary", "item_count", "placed_at", "estimated_delivery", "updated_at",
             "currency", "ship_name", "ship_line1", "ship_line2", "ship_city", "ship_region",
             "ship_postal_code", "ship_country", "ship_phone", "address_verified",
-            "shipped_count"],
+            "shipped_count", "shipping_service", "shipping_name"],
     OrderLine: ["id", "order", *placing.LINE_FIELDS, "picked", "shipped_quantity"],
     Shipment: ["id", "order", "tracking_number", "status", "shipped_at", "estimated_delivery",
                "delivered_at", "carrier_code", "carrier_name", "tracking_url"],
@@ -229,10 +229,12 @@ class Batch:
     def add(self, number: str, shop_id: int, buyer_id: int, seller_id: int | None,
             basket: Basket, payment: PaymentChoice, address: tuple, status: Status,
             times: Times, *, currency: str = "USD", estimated_delivery=None,
-            cancel_reason: str = "", parcel: Parcel | None = None) -> int:
+            cancel_reason: str = "", parcel: Parcel | None = None,
+            shipping_service: tuple[str, str] = ("", "")) -> int:
         """An order of ``basket`` paid with ``payment``, shipped to ``address`` (the
         ``ship_*`` values in column order), now ``status``, with the history ``times``
-        gives. Returns the order's id."""
+        gives; ``shipping_service`` is the chosen shipping's (key, name). Returns the
+        order's id."""
         rows, ids = self.rows, self.ids
         order_id = next(ids[Order])
         order_state, later, ledger_constants, checked, fee, auth_prefix = self._state(
@@ -250,7 +252,7 @@ class Batch:
             (order_id, number, shop_id, buyer_id) + order_state
             + (subtotal, discount, shipping, fee, total)
             + (basket.summary, basket.item_count, placed, estimated_delivery, placed, currency)
-            + address + (checked, basket.item_count if shipped else 0))
+            + address + (checked, basket.item_count if shipped else 0) + shipping_service)
         event_ids, events = ids[OrderEvent], rows[OrderEvent]
         events.append((next(event_ids), order_id, placed, buyer_id, "buyer", "placed",
                        self.placed_words(total, currency), None, None))
@@ -327,6 +329,7 @@ class PastOrder:
     times: Times | None = None
     parcel: Parcel | None = None
     cancel_reason: str = ""
+    shipping_service: tuple[str, str] = ("", "")  # the chosen shipping's key and name
     seller: User | None = field(default=None)  # who processed and shipped: the shop's owner
 
 
@@ -364,7 +367,8 @@ def _add(batch: Batch, order: PastOrder, take_stock: bool) -> int:
     return batch.add(order.number or new_order_number(), shop.id, order.buyer.id, seller_id,
                      items, order.payment, address, status, order.times or Times(order.placed_at),
                      currency=currency, estimated_delivery=order.estimated_delivery,
-                     cancel_reason=order.cancel_reason, parcel=order.parcel)
+                     cancel_reason=order.cancel_reason, parcel=order.parcel,
+                     shipping_service=order.shipping_service)
 
 
 def _check_lines(lines: list[Line], shop: Shop) -> None:

@@ -38,3 +38,8 @@ class BadInput(OrderRefused):
 
 class MessageRefused(OrderRefused):
     """A message that may not be posted: empty, too long, or not the poster's order."""
+
+
+class DelayRefused(OrderRefused):
+    """A word about a delay (or its remedy) the order does not allow: it is not late, or
+    its shipping can no longer be upgraded."""

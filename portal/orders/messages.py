@@ -79,7 +79,8 @@ def post(order: Order, author: User, body: str, *, shop: Shop | None = None,
 def from_request(order: Order, author: User, role: str, text: str) -> OrderMessage | None:
     """A buyer's request's reason, or the seller's answer to it, in the conversation too
     (``portal.orders.requests`` calls it inside its own transaction, for the person it
-    already checked). Not announced again: the request's own event is. Empty: nothing."""
+    already checked; ``portal.orders.delays`` the same way for the shop's word about a
+    delay). Not announced again: the caller's own event is. Empty: nothing."""
     text = (text or "").strip()[:MAX_LENGTH]
     return _write(order, author, role, text, announce=False) if text else None
 

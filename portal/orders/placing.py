@@ -222,13 +222,14 @@ def _existing(checkout_token: str, buyer_id: int) -> Placed | None:
 def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict,
                 shipping_total: int, payment: PaymentChoice, expected_total: int | None = None,
                 discount_total: int = 0, shipping_label: str = "",
-                coupons: coupon_records.Plan | None = None) -> Placed:
+                coupons: coupon_records.Plan | None = None, shipping_service: str = "") -> Placed:
     """Place the buyer's cart in shop ``shop_id`` as an order awaiting payment.
 
     ``address`` holds :data:`ADDRESS_FIELDS` (checked by the caller); money is minor
     units; ``expected_total`` is the total the buyer reviewed (refused when today's
     prices make another); ``coupons`` replaces ``discount_total`` with the plan's
-    discount. The same ``checkout_token`` again returns the order it
+    discount; ``shipping_service`` and ``shipping_label`` are the chosen shipping's key and
+    name. The same ``checkout_token`` again returns the order it
     placed (``created`` False). Raises :class:`CheckoutRefused`.
     """
     if not checkout_token or len(checkout_token) > 64:
@@ -239,7 +240,8 @@ def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict
     try:
         with database.atomic():
             return _place(buyer, shop_id, checkout_token, address, shipping_total, payment,
-                          expected_total, discount_total, shipping_label, coupons)
+                          expected_total, discount_total, shipping_label, coupons,
+                          shipping_service=shipping_service)
     except IntegrityError:  # the same token, placed at the same moment by another post
         done = _existing(checkout_token, buyer.id)
         if done:
@@ -248,7 +250,7 @@ def place_order(buyer: User, shop_id: int, *, checkout_token: str, address: dict
 
 
 def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, expected_total,
-           discount_total, shipping_label, coupons=None) -> Placed:
+           discount_total, shipping_label, coupons=None, *, shipping_service="") -> Placed:
     now = utcnow()
     # The cart's row first: the same buyer's posts queue here (SQLite: the write lock).
     locked = (Cart.update(updated_at=now)
@@ -268,7 +270,8 @@ def _place(buyer, shop_id, checkout_token, address, shipping_total, payment, exp
     placed = _write(buyer, shop_id, [line(r.variant, r.variant.product.name, r.quantity)
                                      for r in rows],
                     checkout_token, address, shipping_total, payment, expected_total,
-                    discount_total, shipping_label, now, coupons)
+                    discount_total, shipping_label, now, coupons,
+                    shipping_service=shipping_service)
     CartLine.delete().where(CartLine.id.in_([r.id for r in rows])).execute()
     return placed
 
@@ -291,7 +294,8 @@ def place_items(buyer: User, shop_id: int, items: list[tuple[Variant, int]], *,
 
 
 def _write(buyer, shop_id, lines, checkout_token, address, shipping_total, payment,
-           expected_total, discount_total, shipping_label, now, coupons=None) -> Placed:
+           expected_total, discount_total, shipping_label, now, coupons=None, *,
+           shipping_service="") -> Placed:
     """Everything place_order writes but the cart: in variant order (the stock)."""
     shop = Shop.get_by_id(shop_id)
     takings = ()
@@ -310,7 +314,8 @@ def _write(buyer, shop_id, lines, checkout_token, address, shipping_total, payme
         payment_status=PaymentStatus.AWAITING.value, payment_method=payment.display[:80],
         currency=shop.currency, **sums._asdict(), item_summary=item_summary(lines),
         item_count=sum(item.quantity for item in lines), **ship_fields(address),
-        placed_at=now, updated_at=now, checkout_token=checkout_token)
+        placed_at=now, updated_at=now, checkout_token=checkout_token,
+        shipping_service=shipping_service[:64], shipping_name=shipping_label[:120])
     OrderLine.bulk_create([OrderLine(order=order.id, **item._asdict()) for item in lines])
     if takings:
         try:

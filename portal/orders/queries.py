@@ -107,7 +107,8 @@ def buyer_orders(buyer_id: int, *, status: Status | None = None, q: str = "",
                  before: str | None = None, after: str | None = None,
                  limit: int = 20) -> Page:
     """One page of the buyer's orders (with their shop), newest first."""
-    query = (Order.select(Order, Shop.id, Shop.name)
+    # The shop's handling time and clock ride along: "Running late" needs no query per row.
+    query = (Order.select(Order, Shop.id, Shop.name, Shop.handling_days, Shop.timezone)
              .join(Shop).where(Order.buyer == buyer_id))
     if status:
         query = query.where(Order.status == status.value)

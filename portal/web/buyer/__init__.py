@@ -9,7 +9,7 @@ from portal import shipping
 
 from portal.demo.people import demo_history_login
 from portal.models import utcnow
-from portal.orders import queries
+from portal.orders import delays, queries
 from portal.orders.lifecycle import Status
 from portal.web.render import page_or_fragment, wants_fragment
 
@@ -42,7 +42,10 @@ def orders():
             limit=current_app.config["PAGE_SIZE"])
     except queries.BadCursor:
         abort(400, description="That page link is not valid. Start again from the first page.")
-    context = dict(page=page, filters=filters, tabs=TABS,
+    now = utcnow()
+    late = {o.id: lateness for o in page.rows
+            if (lateness := delays.lateness(o, o.shop, now)) is not None}
+    context = dict(page=page, filters=filters, tabs=TABS, late=late,
                    counts=queries.buyer_status_counts(current_user.id))
     if not page.rows and not filters["q"] and not filters["status"] and not filters["before"]:
         context["demo_login"] = demo_history_login(current_user.id)  # what a newcomer can do

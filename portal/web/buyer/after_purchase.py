@@ -9,7 +9,8 @@ from flask_login import current_user, login_required
 from portal import shipping
 from portal.coupons import records as coupon_records
 from portal.models import utcnow
-from portal.orders import actions, balance, editing, fulfilment, queries, requests
+from portal.orders import (actions, balance, delays, editing, fulfilment, queries,
+                           requests)
 from portal.orders.errors import OrderRefused
 from portal.orders.lifecycle import PaymentStatus, StaleOrder
 from portal.payments import redirects
@@ -56,6 +57,7 @@ def render_order(order, *, status: int = 200, **forms):
         requests=asked_for, asked=requests.describe(asked_for, detail.lines),
         kinds=requests.KINDS, coupons_used=coupons_used, coupons_offered=coupons_offered,
         balance_change=balance.waiting(order),
+        late=delays.lateness(order, order.shop, utcnow()),
         choices=editing.variant_choices(detail.lines) if context["modification_form"] else {},
         # A payment left waiting on the wallet's page: the way back to it.
         pay_url=redirects.waiting_of_order(order.id)

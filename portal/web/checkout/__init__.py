@@ -266,7 +266,8 @@ def place(slug: str):
                                   chosen["name"], chosen.get("capture", "on_shipping")),
             card_token=chosen.get("card_token", ""),
             expected_total=-1 if expected is None else expected,
-            shipping_label=state["shipping"]["name"], coupon_codes=state.get("coupons", []))
+            shipping_label=state["shipping"]["name"], coupon_codes=state.get("coupons", []),
+            shipping_service=state["shipping"].get("key", ""))
     except CheckoutRefused as refused:
         state.pop("token", None)
         _save(shop.id, state)

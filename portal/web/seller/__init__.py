@@ -19,5 +19,5 @@ def local_day_start(day) -> datetime:
     return aware.astimezone(get_timezone("UTC")).replace(tzinfo=None)
 
 
-from portal.web.seller import (coupons, dashboard, messages, order, orders, reviews,  # noqa: E402,F401
-                               settings)
+from portal.web.seller import (coupons, dashboard, delays, messages, order, orders,  # noqa: E402,F401
+                               reviews, settings)

@@ -189,6 +189,29 @@ def coupon_status(coupon_id: int):
     return redirect(url_for(".coupons"), code=303)
 
 
+def offer_terms(shop, kind: str, value: str) -> tuple[dict, str]:
+    """A one-off coupon's settings and words from the offer form's ``kind`` and ``value``
+    (already valid money text); ``ValueError`` with the reason for a percentage out of range."""
+    if kind == "percentage":
+        percent = int(Decimal(value))
+        if not 1 <= percent <= 100:
+            raise ValueError("A percentage from 1 to 100.")
+        return {"percent": percent}, f"{percent}% off your next order"
+    return {"amount": value}, f"{value} {shop.currency} off your next order"
+
+
+def offer(shop, order, kind: str, settings: dict, words: str):
+    """Offer the order's buyer a one-off coupon for their next order (once, 90 days), on the
+    order's timeline; returns it. The one way to offer one (a delay's remedy uses it too)."""
+    coupon = records.save(shop, records.Draft(
+        name=words, plugin=discounts.BUILTIN, kind=kind, settings=settings,
+        ends_at=utcnow() + timedelta(days=90), timezone=shop_timezone(shop), usage_limit=1,
+        per_buyer_limit=1, buyer_id=order.buyer_id, offered_for=order.id))
+    record(order, "coupon_offered", f"{shop.name} offered coupon {coupon.code}: {words}",
+           actor=current_user, actor_role="seller")
+    return coupon
+
+
 @bp.post("/orders/<number>/coupon")
 @seller_required
 def offer_coupon(number: str):
@@ -201,20 +224,11 @@ def offer_coupon(number: str):
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for(".order", number=order.number), code=303)
-    if form.kind.data == "percentage":
-        value = int(Decimal(form.value.data))
-        if not 1 <= value <= 100:
-            flash("A percentage from 1 to 100.", "error")
-            return redirect(url_for(".order", number=order.number), code=303)
-        settings, words = {"percent": value}, f"{value}% off your next order"
-    else:
-        settings = {"amount": form.value.data}
-        words = f"{form.value.data} {shop.currency} off your next order"
-    coupon = records.save(shop, records.Draft(
-        name=words, plugin=discounts.BUILTIN, kind=form.kind.data, settings=settings,
-        ends_at=utcnow() + timedelta(days=90), timezone=shop_timezone(shop), usage_limit=1,
-        per_buyer_limit=1, buyer_id=order.buyer_id, offered_for=order.id))
-    record(order, "coupon_offered", f"{shop.name} offered coupon {coupon.code}: {words}",
-           actor=current_user, actor_role="seller")
+    try:
+        settings, words = offer_terms(shop, form.kind.data, form.value.data)
+    except ValueError as bad:
+        flash(str(bad), "error")
+        return redirect(url_for(".order", number=order.number), code=303)
+    coupon = offer(shop, order, form.kind.data, settings, words)
     flash(f"Coupon {coupon.code} offered to the buyer: they see it on the order.", "success")
     return redirect(url_for(".order", number=order.number), code=303)

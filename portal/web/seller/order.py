@@ -64,6 +64,8 @@ def _label_form(order, quote, formdata=None) -> LabelForm:
          f"{r.service_name} · {format_money(r.amount, r.currency)}"
          + (f" · {r.days} day{'s' if r.days != 1 else ''}" if r.days else ""))
         for r in quote.rates)
+    if formdata is None and order.shipping_service in {c.value for c in form.rate.choices}:
+        form.rate.data = order.shipping_service  # what the buyer chose (or a delay's upgrade)
     return form
 
 
@@ -98,6 +100,8 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, quote
         payment_totals.refundable, order.currency)) if refund_verdict else "")
     context.update(seller_review(order, shop.id))  # the buyer's review and the reply form
     context.update(forms)
+    from portal.web.seller.delays import delay_context  # it builds on this module's views
+    context.update(delay_context(order, shop, context.pop("delay_form", None)))
     context.update(messaging.thread_context(
         order, shop=shop, post_url=url_for("seller.messages", number=order.number),
         form=context.pop("message_form", None)))
