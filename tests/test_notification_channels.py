@@ -17,7 +17,7 @@ from portal import hookimpl, outbox
 from portal.hooks import pluginmanager, shop_plugins
 from portal.hooktypes import NotificationChannel
 from portal.models import (Notification, NotificationPreference, OutboxDelivery, OutboxEvent,
-                           User, utcnow)
+                           Shop, User, utcnow)
 from portal.notifications import channels, preferences
 from portal.orders import lifecycle
 from portal.orders.lifecycle import Status
@@ -310,3 +310,20 @@ def test_turning_a_channel_off_since_stops_a_pending_text(app, buyer, seller, sh
         assert sms.received == []
         shop_plugins.forget_carriers()
         assert outbox.deliver_due([channels.CHANNELS]).delivered == 1 and sms.received == []
+
+
+def test_a_seller_is_told_when_the_shop_turned_its_emails_off(app, client, auth, seller, shop):
+    auth.login("seller@example.com")
+    assert "turn its\n    notification e-mails off" not in client.get("/account").get_data(
+        as_text=True)
+    Shop.update(notify_by_email=False).where(Shop.id == shop.id).execute()
+    assert "turn its\n    notification e-mails off" in client.get("/account").get_data(
+        as_text=True)
+
+
+def test_the_seller_finds_the_channel_plugin_among_the_shops_plugins(app, client, auth, seller,
+                                                                      shop, sms):
+    auth.login("seller@example.com")
+    page = client.get("/seller/plugins/").get_data(as_text=True)
+    family = page.split("Notification channels", 1)[1]
+    assert "Text messages" in family and "Gateway URL" in family

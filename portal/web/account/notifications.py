@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal.models import Shop
 from portal.notifications import channels, preferences
 from portal.notifications.events import KINDS, kinds_for
 from portal.web.account import bp
@@ -41,7 +42,7 @@ def _columns(offered) -> list[Column]:
 
 def context(phone_form: PhoneForm | None = None, *, saved: bool = False) -> dict:
     """What the page's notification and phone sections show (two queries: the channels
-    shops offer, the user's choices)."""
+    shops offer, the user's choices; a third for a seller: their shop's e-mail setting)."""
     columns = _columns(channels.offered())
     stored = preferences.choices(current_user.id)
     rows = [(KINDS[kind], [Cell(f"{col.code}:{kind}", f"{KINDS[kind]} by {col.name}",
@@ -50,7 +51,12 @@ def context(phone_form: PhoneForm | None = None, *, saved: bool = False) -> dict
     phone_codes = {col.code for col in columns if col.needs == "phone"}
     wants_phone = any(cell.on and cell.name.split(":", 1)[0] in phone_codes
                       for _, cells in rows for cell in cells)
+    shop_emails = []  # a seller's e-mail also follows their shop's setting
+    if current_user.is_seller:
+        shop_emails = [on for (on,) in Shop.select(Shop.notify_by_email)
+                       .where(Shop.owner == current_user.id).tuples()]
     return {"pref_columns": columns, "pref_rows": rows, "prefs_saved": saved,
+            "shop_emails_off": bool(shop_emails) and not any(shop_emails),
             "phone_needed": bool(phone_codes or current_user.phone
                                  or (phone_form and phone_form.errors)),
             "phone_missing": wants_phone and not current_user.phone,
