@@ -34,7 +34,8 @@ TESTING = ROOT / "portal" / "testing.py"
 FIXTURE_EXAMPLES = ROOT / "examples" / "portal-carrier-example" / "tests" / "test_fixtures.py"
 SECTIONS = ("hooks", "types", "fixtures")
 HOOK_FAMILIES = {"plugin": "Every plugin", "carrier": "Carriers", "payment": "Payment methods",
-                 "coupon": "Coupons", "order": "Order events"}
+                 "coupon": "Coupons", "order": "Order events",
+                 "notification": "Notification channels"}
 
 
 def markdown(text: str) -> str:

@@ -43,11 +43,13 @@ def init_app(app: Flask) -> None:
     app.extensions["huey"] = huey
 
     # Who hears of outbox events: plugins, payments (capture on delivery), notifications
-    # in the app and by e-mail (each recipient its own target). Webhooks join here.
+    # in the app, by e-mail and on plugins' channels (each recipient its own target).
+    # Webhooks join here.
     consumers = app.extensions["portal.outbox_consumers"] = [order_events.PLUGINS,
                                                              payments.ON_DELIVERY,
                                                              notifications.INBOX,
-                                                             notifications.EMAIL]
+                                                             notifications.EMAIL,
+                                                             notifications.CHANNELS]
 
     def deliver_outbox():
         return outbox.deliver_due(consumers)

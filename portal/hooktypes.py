@@ -8,11 +8,13 @@ from portal.hooks.hooktypes import (
     PluginRefusal, TrackingStatus, PluginInfo, CarrierInfo, TrackingNumberCheck,
     TrackingUpdate, TrackingQuery, TrackingReport, WebhookRequest, WebhookResult,
     Parcel, Rate, Label, PaymentOption, PaymentResult, PaymentPrompt, PageButton,
-    PaymentPage, CouponKind, CartLine, Cart, Coupon, Discount, PlacedOrder, OrderChange)
+    PaymentPage, CouponKind, CartLine, Cart, Coupon, Discount, PlacedOrder, OrderChange,
+    NotificationChannel, NotificationMessage)
 
 __all__ = [
     'PluginRefusal', 'TrackingStatus', 'PluginInfo', 'CarrierInfo',
     'TrackingNumberCheck', 'TrackingUpdate', 'TrackingQuery', 'TrackingReport',
     'WebhookRequest', 'WebhookResult', 'Parcel', 'Rate', 'Label', 'PaymentOption',
     'PaymentResult', 'PaymentPrompt', 'PageButton', 'PaymentPage', 'CouponKind',
-    'CartLine', 'Cart', 'Coupon', 'Discount', 'PlacedOrder', 'OrderChange']
+    'CartLine', 'Cart', 'Coupon', 'Discount', 'PlacedOrder', 'OrderChange',
+    'NotificationChannel', 'NotificationMessage']

@@ -43,6 +43,8 @@ class User(BaseModel):
     # log-out (and a password change) replaces it, so every copy of an old
     # cookie stops working at once. Set at the first log-in.
     session_token = CharField(max_length=64, null=True)
+    # E.164 ("+14155550123") or "": for notification channels that need one (SMS).
+    phone = CharField(max_length=16, default="", constraints=[SQL("DEFAULT ''")])
 
     # Flask-Login's user protocol, without making the data layer import Flask.
     is_authenticated = True

@@ -94,10 +94,12 @@ def test_the_plugins_cli_lists_plugins_and_their_hooks(runner):
 
 def test_the_docs_walk_through_is_the_example_plugins_real_code():
     """Every Python block of docs/plugins.md's walk-through is copied from the example
-    plugin, so it runs (the generated parts are checked by tests/test_docs.py)."""
+    plugins (the carrier, and the SMS channel in tests/sms_example.py), so it runs (the
+    generated parts are checked by tests/test_docs.py)."""
     docs = (ROOT / "docs" / "plugins.md").read_text().split("<!-- generated:")[0]
     example = ROOT / "examples" / "portal-carrier-example"
     sources = "".join(p.read_text() for p in example.rglob("*.py"))
+    sources += (ROOT / "tests" / "sms_example.py").read_text()
     blocks = re.findall(r"```python\n(.*?)```", docs, re.S)
     assert len(blocks) >= 5
     for block in blocks:

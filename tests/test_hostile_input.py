@@ -226,7 +226,7 @@ ROUTES = {
     "account.page": "buyer", "account.name": "buyer", "account.password": "buyer",
     "account.email": "buyer", "account.confirm_email": "anonymous",
     "account.new_address": "buyer", "account.edit_address": "buyer",
-    "account.delete_address": "buyer",
+    "account.delete_address": "buyer", "account.notifications": "buyer", "account.phone": "buyer",
     "notifications.index": "buyer", "notifications.open_one": "buyer",
     "notifications.read_one": "buyer", "notifications.read_all": "buyer",
     "notifications.unsubscribe": "anonymous",

@@ -289,6 +289,8 @@ def test_a_stale_edit_is_refused_and_nothing_is_lost(client, auth, order, seller
     assert post(client, order, "cancel", version=version, reason="x").status_code == 409
     assert post(client, order, "checklist", version=version, address_verified="y").status_code == 409
     assert fresh(order).status == "pending" and not fresh(order).address_verified
+    # A version beyond any database's integer is stale too, not a 500.
+    assert post(client, order, "cancel", version=str(2**64), reason="x").status_code == 409
 
 
 def test_unknown_order_is_404(client, auth, seller, shop):

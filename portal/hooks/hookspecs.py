@@ -446,3 +446,47 @@ def order_tracking_updated(order_number, shop_id, tracking_number, status, updat
     :param event_id: the outbox event's id, the same if this news is told again
         (added later: a plugin that does not name it does not get it).
     """
+
+
+# -------------------------------------------------------------------------
+# Notification channels
+# -------------------------------------------------------------------------
+
+@hookspec
+def notification_channels():
+    """The channels the plugin sends notifications on (text messages, a chat app).
+
+    Called when ``/account`` draws its notification preferences and when the
+    portal decides who hears of an order event (asked once, then remembered
+    until the plugin is registered again). A channel is offered for the orders
+    of the shops that enabled the plugin; a user gets nothing on it until they
+    turn it on for a kind of notification, and nothing on a channel that
+    ``needs`` a phone number while their account has none. Codes ``email`` and
+    ``inbox`` are the portal's own and are ignored, as is a code another plugin
+    brought first.
+
+    :returns: a list of :class:`portal.hooks.hooktypes.NotificationChannel`.
+    """
+
+
+@hookspec(firstresult=True)
+def notification_send(channel_code, message, settings):
+    """Send one notification to one person on one of the plugin's channels.
+
+    Called from the outbox after the change is committed, once per channel and
+    recipient who turned the channel on for the message's kind, for the plugin
+    enabled by the order's shop. A call that raises or overruns is called again
+    later with back-off (``flask --app portal outbox`` shows why) and never holds
+    up e-mail, the in-app notifications or other channels; the same message can
+    arrive twice (``message.event_id`` tells). Raise
+    :class:`portal.hooks.hooktypes.PluginRefusal` when sending can never work
+    (a number the gateway rejects): it is logged and not tried again.
+
+    Stops at first non-None result.
+
+    :param channel_code: the :class:`portal.hooks.hooktypes.NotificationChannel` code.
+    :param message: a :class:`portal.hooks.hooktypes.NotificationMessage`.
+    :param settings: the plugin's settings for the order's shop.
+    :returns: ``True`` once the message is handed over, or ``None`` for another
+        plugin's channel code.
+    """

@@ -351,3 +351,38 @@ class OrderChange:
     reason: str = ""  # the reason given (cancellations), else ""
     # Delivery is at least once: a plugin that must act once keeps the ids it has seen.
     event_id: int | None = field(default=None, compare=False)  # the outbox event's id: the same when told again
+
+
+# -- notification channels ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class NotificationChannel:
+    """A way of telling people that a plugin brings (text messages, a chat app).
+
+    Users find it on ``/account`` beside e-mail, off until they turn it on per kind of
+    notification, for orders of the shops that enabled the plugin.
+    """
+
+    code: str  # short and unique among channels ("sms"), 20 characters at most
+    name: str  # what users read on /account: "Text message (SMS)"
+    description: str = ""  # one line under the name on /account
+    needs: str = ""  # what the recipient must have: "phone", "email" or "" (nothing)
+
+
+@dataclass(frozen=True)
+class NotificationMessage:
+    """One notification for one person, to send on a channel (no database rows inside)."""
+
+    kind: str  # the kind of notification: "shipped", "placed", ... (as on /account)
+    title: str  # the kind in words: "Package shipped"
+    text: str  # what happened: "Order 7K3Q9-XWD2M: Package 1 shipped with UPS, ..."
+    url: str  # the absolute URL of the order's page for this recipient
+    order_number: str  # the order's number: "7K3Q9-XWD2M"
+    shop_name: str  # the order's shop
+    recipient_name: str  # the person told
+    recipient_email: str = ""  # their e-mail address
+    recipient_phone: str = ""  # their phone number in E.164 ("+14155550123"), or ""
+    link: str = ""  # an outside page to follow (a carrier's tracking), or ""
+    to_seller: bool = False  # told to the shop's owner (else to the buyer)
+    # Delivery is at least once: the same event and recipient arrive again after a failure.
+    event_id: int | None = field(default=None, compare=False)  # the outbox event's id: the same when told again

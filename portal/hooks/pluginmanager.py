@@ -61,7 +61,7 @@ log = logging.getLogger("portal.plugins")
 
 ENTRY_POINT_GROUP = "portal.plugins"
 FAMILIES = {"carrier": "Carriers", "payment": "Payment methods", "coupon": "Coupons",
-            "order": "Order events"}
+            "order": "Order events", "notification": "Notification channels"}
 PYPROJECT = Path(__file__).resolve().parent.parent.parent / "pyproject.toml"
 
 # Seconds a hook may take, how long a plugin that overran then rests, and how

@@ -162,3 +162,15 @@ def _tracking_link(event, data: dict) -> str:
         query = query.where(Shipment.tracking_number == data["tracking_number"])
     url = query.order_by(Shipment.id.desc()).scalar() or ""
     return url if url.startswith(("https://", "http://")) else ""
+
+
+# The kinds told to a shop's owner; the others are told to buyers ("message" to both).
+SELLER_KINDS = ("placed", "request", "message")
+
+
+def kinds_for(is_seller: bool) -> list[str]:
+    """The kinds a seller (or a buyer) can be told of, in KINDS order: the rows of their
+    preferences on /account."""
+    if is_seller:
+        return [kind for kind in KINDS if kind in SELLER_KINDS]
+    return [kind for kind in KINDS if kind not in SELLER_KINDS or kind == "message"]

@@ -1,6 +1,8 @@
-"""Who keeps e-mail on, per kind, and the signed links that turn a kind off.
+"""Who hears of what on which channel, per kind, and the signed links that turn e-mail off.
 
-Every kind is on until the user turns it off (a ``notification_preference`` row);
+In the app, every kind is always on. E-mail is on until the user turns a kind off; a
+plugin's channel (text messages) is off until the user turns a kind on, as an SMS
+opt-in works. Either choice is a ``notification_preference`` row (user, channel, kind);
 a seller's e-mail also follows the shop's "notification e-mails" setting. The
 unsubscribe link carries the user and the kind, signed with the app's secret: it
 works without logging in, forever, and for nothing else.
@@ -12,6 +14,7 @@ from portal.models import NotificationPreference, utcnow
 from portal.notifications.events import KINDS, Notice
 
 EMAIL = "email"
+INBOX = "inbox"  # in the app: always on, never stored
 _SALT = "portal.notifications.unsubscribe"
 
 
@@ -35,6 +38,58 @@ def set_email(user_id: int, kind: str, enabled: bool) -> None:
                                    NotificationPreference.kind],
                   update={NotificationPreference.enabled: enabled,
                           NotificationPreference.updated_at: utcnow()})
+     .execute())
+
+
+def on_by_default(channel: str) -> bool:
+    """E-mail is on until turned off; a plugin's channel is off until turned on."""
+    return channel == EMAIL
+
+
+def choices(user_id: int) -> dict[tuple[str, str], bool]:
+    """The user's stored choices, (channel, kind) -> on, in one query; a pair not in it
+    keeps its channel's default (:func:`is_on`)."""
+    rows = (NotificationPreference
+            .select(NotificationPreference.channel, NotificationPreference.kind,
+                    NotificationPreference.enabled)
+            .where(NotificationPreference.user == user_id).tuples())
+    return {(channel, kind): bool(enabled) for channel, kind, enabled in rows}
+
+
+def is_on(stored: dict[tuple[str, str], bool], channel: str, kind: str) -> bool:
+    """Whether ``kind`` goes out on ``channel``, given the user's :func:`choices`."""
+    if channel == INBOX:
+        return True
+    return stored.get((channel, kind), on_by_default(channel))
+
+
+def opted_in(user_ids, channels) -> set[tuple[int, str, str]]:
+    """(user, channel, kind) of the users who turned a kind on for one of ``channels``
+    (plugin channels, off by default), in one query."""
+    user_ids, channels = list(set(user_ids)), list(set(channels))
+    if not user_ids or not channels:
+        return set()
+    rows = (NotificationPreference
+            .select(NotificationPreference.user, NotificationPreference.channel,
+                    NotificationPreference.kind)
+            .where(NotificationPreference.user.in_(user_ids)
+                   & NotificationPreference.channel.in_(channels)
+                   & NotificationPreference.enabled).tuples())
+    return {(user, channel, kind) for user, channel, kind in rows}
+
+
+def save(user_id: int, wanted: dict[tuple[str, str], bool]) -> None:
+    """Store the user's choices, (channel, kind) -> on: one row each, replaced when the
+    pair has one (an upsert), all in one statement."""
+    if not wanted:
+        return
+    now = utcnow()
+    rows = [{"user": user_id, "channel": channel, "kind": kind, "enabled": on, "updated_at": now}
+            for (channel, kind), on in sorted(wanted.items())]
+    (NotificationPreference.insert_many(rows)
+     .on_conflict(conflict_target=[NotificationPreference.user, NotificationPreference.channel,
+                                   NotificationPreference.kind],
+                  preserve=[NotificationPreference.enabled, NotificationPreference.updated_at])
      .execute())
 
 

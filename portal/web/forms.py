@@ -65,9 +65,11 @@ class VersionedForm(FlaskForm):
     @property
     def expected_version(self) -> int:
         try:
-            return int(self.version.data)
+            version = int(self.version.data)
         except (TypeError, ValueError):
             return -1  # a forged or missing version can only be stale
+        # Beyond any stored version (and any database's integer): stale too, not a 500.
+        return version if 0 <= version <= 2**31 - 1 else -1
 
 
 class AddressForm(VersionedForm):

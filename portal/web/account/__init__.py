@@ -1,4 +1,5 @@
-"""``/account``: the logged-in user's name, e-mail, password and saved shipping addresses.
+"""``/account``: the logged-in user's name, e-mail, password, saved shipping addresses,
+and notification preferences with the phone number (``notifications``).
 
 Plain forms and 303s. A new password ends every other session and remember cookie
 (``portal.accounts``) while this browser stays logged in; a new e-mail address
@@ -11,7 +12,8 @@ from flask_login import current_user, login_required, login_user
 
 from portal import account_links, accounts, checkout, mail
 from portal.models import Address, User
-from portal.web.account.forms import EmailForm, NameForm, PasswordForm, SavedAddressForm
+from portal.web.account.forms import (EmailForm, NameForm, PasswordForm, PhoneForm,
+                                       SavedAddressForm)
 from portal.web.auth.passwords import tell_password_changed
 from portal.web.forms import checked_address
 from portal.web.security import hash_password, verify_password
@@ -28,13 +30,14 @@ def _me() -> User:
 
 
 def _page(status=200, **forms):
+    prefs = notifications.context(forms.pop("phone_form", None))
     forms = {"name_form": NameForm(formdata=None, data={"name": current_user.name}),
              "email_form": EmailForm(formdata=None), "password_form": PasswordForm(formdata=None),
              **forms}
     addresses = list(Address.select().where(Address.user == current_user.id)
                      .order_by(Address.id))
     return render_template("account/account.html", addresses=addresses,
-                           max_addresses=MAX_ADDRESSES, **forms), status
+                           max_addresses=MAX_ADDRESSES, **prefs, **forms), status
 
 
 def _to_page():
@@ -72,6 +75,19 @@ def name():
     User.update(name=form.name.data).where(User.id == current_user.id).execute()
     flash("Your name is saved.", "success")
     return _to_page()
+
+
+@bp.post("/phone")
+@login_required
+def phone():
+    """The phone number channels such as SMS need, in E.164 (empty removes it)."""
+    form = PhoneForm()
+    if not form.validate_on_submit():
+        return _page(422, phone_form=form)
+    User.update(phone=form.phone.data).where(User.id == current_user.id).execute()
+    flash("Your phone number is saved." if form.phone.data else "Your phone number is removed.",
+          "success")
+    return redirect(url_for(".page", _anchor="phone"), code=303)
 
 
 @bp.post("/password")
@@ -221,3 +237,7 @@ def delete_address(address_id: int):
     Address.delete().where(Address.id == row.id).execute()
     flash("The address is deleted. Orders sent there keep it.", "info")
     return _to_page()
+
+
+# The preferences' routes live on this blueprint in their own module.
+from portal.web.account import notifications  # noqa: E402
