@@ -371,3 +371,10 @@ def test_the_demo_seller_has_a_delayed_order_to_explain(app):
     late = management.delayed_orders(shop, now)
     assert late and actions.explain_delay(late[0], shop, now)
     assert delays.notice_delays() == 0  # the seeded history's lateness is old news
+
+
+def test_the_delay_kinds_are_on_the_right_sides_preferences():
+    from portal.notifications.events import kinds_for
+    assert "order_delayed" in kinds_for(True) and "order_delayed" not in kinds_for(False)
+    assert {"delayed", "delay_explained"} <= set(kinds_for(False))
+    assert not {"delayed", "delay_explained"} & set(kinds_for(True))

@@ -165,7 +165,7 @@ def _tracking_link(event, data: dict) -> str:
 
 
 # The kinds told to a shop's owner; the others are told to buyers ("message" to both).
-SELLER_KINDS = ("placed", "request", "message")
+SELLER_KINDS = ("placed", "request", "message", "order_delayed")
 
 
 def kinds_for(is_seller: bool) -> list[str]:
