@@ -48,6 +48,8 @@ def render_order(order, *, status: int = 200, **forms):
     }
     context.update(buyer_review(order))  # the review block (a delivered order's)
     context.update(returning.buyer_context(order, asked_for, open_now.can("request_return")))
+    if not context["return_choices"]:  # everything the shop takes back is back or asked for
+        context["return_form"] = None
     context.update(forms)
     context.update(messaging.thread_context(
         order, post_url=url_for("buyer.messages", number=order.number),
