@@ -15,7 +15,7 @@ from portal.models import (Notification, Order, OrderLine, OrderRequest, Payment
 from portal.orders import actions, ledger, queries, requests, returns
 from portal.orders.errors import BadInput, RequestRefused
 from portal.shipping import return_parcels, tracking
-from portal.testing import enable
+from portal.testing import easypost_event, enable, signed_post
 from tests.factories import PASSWORD, make_order, make_shipment, make_variant
 
 TODAY = utcnow().date()
@@ -265,6 +265,27 @@ def test_a_bad_tracking_number_is_refused_with_the_carriers_words(client, auth, 
     assert client.post(url, data={"tracking_number": "DP1234567890"}).status_code == 303
     page = client.get(f"/orders/{order.number}").get_data(as_text=True)
     assert "DP1234567890" in page and "Correct the tracking number" in page
+
+
+def test_a_carrier_webhook_follows_a_return_parcel(app, client, buyer, shop, seller):
+    enable(shop, "usps")
+    enable(shop, "easypost")
+    order, shirts, _ = discounted(buyer, shop)
+    asked = ask(order, shop, buyer, (shirts.id, 1, "too_small", ""))
+    requests.decide(asked, fresh(order), approve=True, seller=seller)
+    number = "9405511899223197428490"
+    parcel = return_parcels.enter_tracking(shop, fresh(order), OrderRequest.get_by_id(asked.id),
+                                           number, buyer=buyer)
+    assert parcel.carrier_code == "usps"  # detected, like an outbound parcel's number
+    event = easypost_event(number, [("in_transit", "Arrived at USPS facility"),
+                                    ("delivered", "Delivered, in the shop's mailbox")])
+    assert signed_post(client, "easypost", shop, event).json["new_events"] == 2
+    assert Shipment.get_by_id(parcel.id).status == "delivered"
+    now = fresh(order)
+    assert (now.status, now.shipped_count) == ("delivered", order.shipped_count)
+    deliver(app)
+    assert Notification.select().where((Notification.user == seller.id)
+                                       & (Notification.kind == "return_delivered")).count() == 1
 
 
 def test_polling_follows_a_return_parcel(app, buyer, shop, seller):
