@@ -82,6 +82,14 @@ class Shop(BaseModel):
     ship_from_region = CharField(max_length=100, default="")
     ship_from_postal_code = CharField(max_length=20, default="")
     ship_from_country = CharField(max_length=2, default="US")
+    # Where returns go (portal.orders.returns); an empty line1 means the ship-from address.
+    return_name = CharField(max_length=120, default="", constraints=[SQL("DEFAULT ''")])
+    return_line1 = CharField(max_length=200, default="", constraints=[SQL("DEFAULT ''")])
+    return_line2 = CharField(max_length=200, default="", constraints=[SQL("DEFAULT ''")])
+    return_city = CharField(max_length=100, default="", constraints=[SQL("DEFAULT ''")])
+    return_region = CharField(max_length=100, default="", constraints=[SQL("DEFAULT ''")])
+    return_postal_code = CharField(max_length=20, default="", constraints=[SQL("DEFAULT ''")])
+    return_country = CharField(max_length=2, default="", constraints=[SQL("DEFAULT ''")])
     created_at = DateTimeField(default=utcnow)
 
 
@@ -168,6 +176,9 @@ class Order(BaseModel):
     delay_noticed = CharField(max_length=12, default="", constraints=[SQL("DEFAULT ''")])
     # The shop's latest words about the delay, beside "Running late" (no query per row).
     delay_note = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    # Items the shop received back from returns (portal.orders.returns): "partly returned"
+    # on list rows without a query per row.
+    returned_count = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         table_name = "orders"
@@ -189,6 +200,10 @@ class Order(BaseModel):
     @property
     def partially_shipped(self) -> bool:
         return self.status == "processed" and 0 < self.shipped_count < self.item_count
+
+    @property
+    def partly_returned(self) -> bool:
+        return self.status == "delivered" and (self.returned_count or 0) > 0
 
 
 # The nav badges' one query each: only orders with something unread are in these indexes,
@@ -242,6 +257,9 @@ class Shipment(BaseModel):
     label_currency = CharField(max_length=3, null=True)
     label_bought_at = DateTimeField(null=True)
     label_voided_at = DateTimeField(null=True)
+    # "out" to the buyer, or "return" (a parcel the buyer sends back): only "out" ones
+    # count for the order's shipping (shipped_count, Delivered, the seller's lists).
+    direction = CharField(max_length=8, default="out", constraints=[SQL("DEFAULT 'out'")])
 
 
 class ShipmentLine(BaseModel):
@@ -303,6 +321,11 @@ class OrderRequest(BaseModel):
     decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     decided_at = DateTimeField(null=True)
     response = CharField(max_length=500, default="")
+    # A return's parcel on its way back (a label the shop bought, or the buyer's number),
+    # and what its receipt refunded (minor units): the lines' share and the shipping.
+    return_shipment = ForeignKeyField(Shipment, null=True, on_delete="SET NULL", index=False)
+    refunded = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    shipping_refunded = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         indexes = ((("shop", "status", "created_at"), False),)
@@ -315,6 +338,18 @@ OrderRequest.add_index(
     OrderRequest.index(OrderRequest.order, OrderRequest.kind, unique=True,
                        name="order_request_one_waiting_per_kind")
     .where(OrderRequest.status.in_(["open", "approved"])))
+
+
+class ReturnItem(BaseModel):
+    """One line of a return: how many of it the buyer sends back and why, and how many
+    the shop found in the parcel (None until it is received)."""
+
+    request = ForeignKeyField(OrderRequest, on_delete="CASCADE", index=True)
+    order_line = ForeignKeyField(OrderLine, on_delete="CASCADE", index=True)
+    quantity = IntegerField()
+    reason = CharField(max_length=20)  # too_small, not_as_described, damaged, changed_mind, other
+    note = CharField(max_length=300, default="")  # the buyer's words ("other" needs them)
+    received = IntegerField(null=True)
 
 
 class PluginConfig(BaseModel):
@@ -629,5 +664,5 @@ ALL_MODELS = [User, Shop, Product, Variant, Address, Order, OrderLine,
               Shipment, ShipmentLine, TrackingEvent, OrderEvent, OrderRequest, PluginConfig,
               WebhookReceipt, LoginFailure, OutboxEvent, OutboxDelivery, Cart, CartLine,
               PaymentTransaction, PendingChange, Coupon, CouponUse, OrderMessage,
-              AccountLink, Notification, NotificationPreference, Review]
+              AccountLink, Notification, NotificationPreference, Review, ReturnItem]
 

@@ -223,7 +223,8 @@ def test_the_preferences_table_has_the_users_kinds_and_the_offered_channels(
     auth.logout()
     auth.login("seller@example.com")
     shown = cells(client.get("/account").get_data(as_text=True))
-    assert {name.split(":")[1] for name in shown} == {"placed", "request", "message", "order_delayed"}
+    assert {name.split(":")[1] for name in shown} == {"placed", "request", "message", "order_delayed",
+                                                  "return_delivered"}
 
 
 def test_saving_the_table_with_and_without_htmx(app, client, auth, buyer, seller, shop, sms):

@@ -20,10 +20,14 @@ KINDS = {
     "refund": "Refunds", "balance_due": "Balance due", "message": "New messages",
     "placed": "New orders", "request": "New requests",
 }
+# Returns (portal.orders.returns): the buyer's label and receipt, the seller's parcel back.
+KINDS.update({"return_label": "Return labels", "return_received": "Returns received",
+              "return_delivered": "Return parcels delivered"})
 
 # The outbox kinds that can make a notice (the consumers ask for these only).
 EVENT_KINDS = frozenset({"placed", "status_changed", "shipped", "tracking_updated", "request",
-                         "payment", "balance_due", "message"})
+                         "payment", "balance_due", "message", "return_parcel",
+                         "return_received"})
 
 # Delays (portal.orders.delays): the noticing task's "delayed" event tells both sides; the
 # shop's words about it ("delay_explained") tell the buyer.
@@ -120,6 +124,19 @@ def _what(event, data: dict, order) -> tuple[str, str, bool, str] | None:
         return None  # Shipped is told per package ("shipped"); the rest by the buyer
     if event.kind == "shipped":
         return "shipped", f"Order {number}: {message}.", False, _tracking_link(event, data)
+    if event.kind == "tracking_updated" and data.get("direction") == "return":
+        if data.get("status") != "delivered":
+            return None  # the buyer sent it; the shop hears when it arrives
+        return "return_delivered", f"Order {number}: the return parcel " \
+            f"{data.get('tracking_number', '')} was delivered to you; mark what came back " \
+            "and refund it.", True, ""
+    if event.kind == "return_parcel":
+        if not data.get("label"):
+            return None  # the buyer typed the number: the shop sees it on the order
+        return "return_label", f"Order {number}: {message}. Print it from the link, " \
+            "pack the items and drop the parcel off.", False, _safe(data.get("tracking_url"))
+    if event.kind == "return_received":
+        return "return_received", f"Order {number}: {message}.", False, ""
     if event.kind == "tracking_updated":
         statuses = {u.get("status") for u in data.get("updates") or []}
         if "out_for_delivery" not in statuses or data.get("status") == "delivered":
@@ -161,11 +178,17 @@ def _tracking_link(event, data: dict) -> str:
     elif data.get("tracking_number"):
         query = query.where(Shipment.tracking_number == data["tracking_number"])
     url = query.order_by(Shipment.id.desc()).scalar() or ""
+    return _safe(url)
+
+
+def _safe(url: str | None) -> str:
+    """An outside link only when it is a web page's."""
+    url = url or ""
     return url if url.startswith(("https://", "http://")) else ""
 
 
 # The kinds told to a shop's owner; the others are told to buyers ("message" to both).
-SELLER_KINDS = ("placed", "request", "message", "order_delayed")
+SELLER_KINDS = ("placed", "request", "message", "order_delayed", "return_delivered")
 
 
 def kinds_for(is_seller: bool) -> list[str]:

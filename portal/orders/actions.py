@@ -298,8 +298,8 @@ def ask_modification(order: Order, shop: Shop, now: datetime, waiting=None) -> V
 
 
 def delivered_on(order: Order) -> date:
-    last = (Shipment.select(fn.MAX(Shipment.delivered_at))
-            .where(Shipment.order == order.id).scalar())
+    last = (Shipment.select(fn.MAX(Shipment.delivered_at))  # parcels to the buyer, not back
+            .where((Shipment.order == order.id) & (Shipment.direction == "out")).scalar())
     if isinstance(last, str):
         last = datetime.fromisoformat(last)
     return (last or order.updated_at).date()

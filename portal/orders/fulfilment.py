@@ -166,7 +166,8 @@ def ship(order: Order, package: Package, *, version: int, actor: User) -> Shipme
         OrderLine.update(shipped_quantity=OrderLine.shipped_quantity + Case(
             OrderLine.id, [(k, q) for k, q in wanted.items()], 0)) \
             .where(OrderLine.id.in_(list(wanted))).execute()
-        packages = Shipment.select().where(Shipment.order == order.id).count()
+        packages = Shipment.select().where((Shipment.order == order.id)
+                                           & (Shipment.direction == "out")).count()
         what = "all items" if complete and packages == 1 else \
             f"{count} of {order.item_count} items"
         record(order, "shipped", f"Package {packages} shipped with {package.carrier_name}, "
@@ -240,7 +241,8 @@ def mark_delivered(order: Order, *, version: int, actor: User) -> None:
         elif order.payment_status == PaymentStatus.AUTHORISED:  # before the ledger
             update_order(order, payment_status=PaymentStatus.PAID.value)
         Shipment.update(status="delivered", delivered_at=utcnow()) \
-            .where((Shipment.order == order.id) & Shipment.delivered_at.is_null()).execute()
+            .where((Shipment.order == order.id) & Shipment.delivered_at.is_null()
+                   & (Shipment.direction == "out")).execute()
 
 
 def cancel(order: Order, *, reason: str, version: int, actor: User, actor_role: str) -> None:

@@ -163,7 +163,8 @@ def export_rows(shop: Shop, filters: Filters, now: datetime, batch: int = 2000):
             return
         tracking: dict[int, list[str]] = {}
         for order_id, number in (Shipment.select(Shipment.order, Shipment.tracking_number)
-                                 .where(Shipment.order.in_([o.id for o in page.rows]))
+                                 .where(Shipment.order.in_([o.id for o in page.rows])
+                                        & (Shipment.direction == "out"))
                                  .order_by(Shipment.id).tuples()):
             tracking.setdefault(order_id, []).append(number)
         for o in page.rows:

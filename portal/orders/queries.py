@@ -201,9 +201,11 @@ def order_detail(order: Order, *, internal: bool = False) -> OrderDetail:
 
 
 def shipments_with_tracking(order: Order) -> list[Shipment]:
-    """The order's parcels, each with ``.tracking`` (its events, newest first) and
-    ``.contents`` ((order line, quantity) pairs): three queries at most."""
-    shipments = list(Shipment.select().where(Shipment.order == order.id)
+    """The order's parcels to the buyer (not the return parcels), each with ``.tracking``
+    (its events, newest first) and ``.contents`` ((order line, quantity) pairs): three
+    queries at most."""
+    shipments = list(Shipment.select().where((Shipment.order == order.id)
+                                             & (Shipment.direction == "out"))
                      .order_by(Shipment.shipped_at, Shipment.id))
     by_id = {s.id: s for s in shipments}
     for shipment in shipments:

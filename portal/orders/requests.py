@@ -17,7 +17,7 @@ from peewee import JOIN, IntegrityError
 from portal.addresses import AddressCheck
 from portal.db import database
 from portal.models import Order, OrderLine, OrderRequest, Product, Shop, User, Variant, utcnow
-from portal.orders import actions, editing, fulfilment, ledger, messages
+from portal.orders import actions, editing, fulfilment, messages, returns
 from portal.orders.actions import (NEEDS_SELLER, delivered_on,  # noqa: F401 (the buyer's windows)
                                    modification_deadline, return_deadline)
 from portal.orders.errors import BadInput, RequestRefused
@@ -124,15 +124,27 @@ def returnable_lines(order: Order) -> list[OrderLine]:
                 .order_by(OrderLine.id))
 
 
-def buyer_return(order: Order, shop: Shop, *, buyer: User, reason: str, today: date) -> None:
-    """Ask to send a Delivered order back, inside the shop's return window."""
+def buyer_return(order: Order, shop: Shop, *, buyer: User, today: date,
+                 items: list[returns.Wanted] | None = None, reason: str = "") -> OrderRequest:
+    """Ask to send items of a Delivered order back, inside the shop's return window:
+    ``items`` (line, quantity, reason each; see :func:`portal.orders.returns.check`), or
+    without them every returnable item not yet returned, for ``reason``."""
     actions.request_return(order, shop, today).check()
-    if not (reason or "").strip():
-        raise BadInput("form.no_reason", "Tell the shop why you are returning it.")
-    lines = returnable_lines(order)
+    lines = [line for line in returnable_lines(order) if line.quantity > 0]
     if not lines:
         raise RequestRefused("return.not_returnable", "The shop does not take these products back.")
-    _open(order, "return", buyer, reason, details={"lines": [line.id for line in lines]})
+    if items is None:
+        if not (reason or "").strip():
+            raise BadInput("form.no_reason", "Tell the shop why you are returning it.")
+        left = returns.available(lines, order)
+        items = [returns.Wanted(line.id, left[line.id], "other", reason.strip())
+                 for line in lines if left[line.id]]
+    chosen = returns.check(lines, order, items)
+    with database.atomic():
+        request = _open(order, "return", buyer, returns.summary(lines, chosen),
+                        details={"lines": [item.line_id for item in chosen]})
+        returns.add_items(request, chosen)
+    return request
 
 
 # -- the seller -----------------------------------------------------------------
@@ -163,6 +175,7 @@ def describe(requests: list[OrderRequest], lines: list[OrderLine]) -> dict[int, 
     variants = ({v.id: v for v in Variant.select().where(Variant.id.in_(list(wanted_ids)))}
                 if wanted_ids else {})
     by_id = {line.id: line for line in lines}
+    items = returns.items_of([r.id for r in requests if r.kind == "return"])
     found = {}
     for r in requests:
         asked, data = Asked(r.kind), details[r.id]
@@ -182,8 +195,10 @@ def describe(requests: list[OrderRequest], lines: list[OrderLine]) -> dict[int, 
                                       f"{line.product_name} ({v.size}, {v.colour}) × {quantity}"))
                 asked.difference += quantity * v.price - line.line_total
         elif r.kind == "return":
-            asked.items = [editing.describe_line(by_id[i]) for i in data.get("lines", [])
-                           if i in by_id]
+            asked.items = ([returns.describe_item(item.order_line, item)
+                            for item in items[r.id]] if items.get(r.id) else
+                           [editing.describe_line(by_id[i]) for i in data.get("lines", [])
+                            if i in by_id])
         found[r.id] = asked
     return found
 
@@ -228,7 +243,9 @@ def decide(request: OrderRequest, order: Order, *, approve: bool, seller: User,
         verdict = "approved" if approve else "refused"
         record(order, "request", f"Request for {name} {verdict}"
                + (f": {response}" if response else "")
-               + (" — send the items back" if approve and request.kind == "return" else ""),
+               + (" — send the items back to " + returns.address_text(
+                   returns.return_address(order.shop)) if approve and request.kind == "return"
+                  else ""),
                actor=seller, actor_role="seller")
         messages.from_request(order, seller, messages.SELLER,
                               f"{KINDS[request.kind]} {verdict}: {response}" if response else "")
@@ -247,31 +264,8 @@ def _apply(request: OrderRequest, order: Order, seller: User) -> None:
                              version=order.version, actor=seller, request_id=request.id)
 
 
-def receive_return(request: OrderRequest, order: Order, *, seller: User, version: int) -> None:
-    """The returned parcel arrived: the order becomes Returned, refunded and restocked."""
-    actions.receive(request).check()
-    returned = set(json.loads(request.details or "{}").get("lines", []))
-    lines = fulfilment.lines_of(order)
-    refund = (PaymentStatus.REFUNDED if returned >= {line.id for line in lines}
-              else PaymentStatus.PARTIALLY_REFUNDED)
-    with database.atomic():
-        lock(order.id)
-        won = (OrderRequest.update(status=COMPLETED)
-               .where((OrderRequest.id == request.id) & (OrderRequest.status == APPROVED))
-               .execute())
-        if not won:
-            raise RequestRefused("return.already_received",
-                                 "This return was already received; nothing was changed.")
-        transition(order, Status.RETURNED, actor=seller, actor_role="seller",
-                   reason="return received, refund issued", version=version)
-        fulfilment.restock([line for line in lines if line.id in returned])
-        if ledger.has_ledger(order.id):  # what the buyer paid for the returned lines
-            amount = sum(line.line_total - line.discount for line in lines
-                         if line.id in returned)
-            ledger.request(order, ledger.Kind.REFUND,
-                           min(amount, ledger.totals_of(order.id).refundable),
-                           reason="return received")
-        else:  # an order from before the ledger
-            update_order(order, payment_status=refund.value)
-        request.status = COMPLETED
-
+def receive_return(request: OrderRequest, order: Order, *, seller: User, version: int,
+                   received: dict[int, int] | None = None, refund_shipping: bool = False) -> int:
+    """The returned parcel arrived: see :func:`portal.orders.returns.receive`."""
+    return returns.receive(request, order, seller=seller, version=version, received=received,
+                           refund_shipping=refund_shipping)

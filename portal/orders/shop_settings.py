@@ -31,6 +31,8 @@ class ShopSettings:
     flat_rate: int | None = None  # minor units of the shop's currency; None keeps it
     flat_rate_days: int | None = None  # the flat rate's delivery estimate; None keeps it
     timezone: str | None = None  # the shop's clock (an IANA zone); None keeps it
+    # Where returns go (keys of SHIP_FROM); all empty: the ship-from address. None keeps it.
+    return_to: dict[str, str] | None = None
 
 
 class ShipFromRefused(BadInput):
@@ -40,6 +42,27 @@ class ShipFromRefused(BadInput):
         super().__init__("settings.bad_ship_from", " ".join(errors.values())
                          or "The ship-from address is not complete.")
         self.errors = errors
+
+
+class ReturnAddressRefused(BadInput):
+    """The return address does not hold together; ``errors`` maps its keys to why."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("settings.bad_return_address", " ".join(errors.values())
+                         or "The return address is not complete.")
+        self.errors = errors
+
+
+def _checked(address: dict[str, str], refused: type) -> dict[str, str]:
+    """The address as its country's check cleaned it; an empty one (but its country) as is."""
+    address = {key: address.get(key) or "" for key in SHIP_FROM}
+    if any(value for key, value in address.items() if key != "country"):
+        check = check_address(address)
+        if not check.valid:
+            raise refused({k: m for k, m in check.errors.items() if k in SHIP_FROM}
+                          or {"line1": "The address is not complete."})
+        address = {key: check.address[key] for key in SHIP_FROM}
+    return address
 
 
 class FlatRateRefused(BadInput):
@@ -86,16 +109,20 @@ def update(shop: Shop, settings: ShopSettings) -> None:
         raise BadInput("settings.bad_timezone", "Choose a time zone from the list.")
     if refused:
         raise FlatRateRefused(refused)
-    address = {key: settings.ship_from.get(key) or "" for key in SHIP_FROM}
-    if any(value for key, value in address.items() if key != "country"):
-        check = check_address(address)
-        if not check.valid:
-            raise ShipFromRefused({k: m for k, m in check.errors.items() if k in SHIP_FROM}
-                                  or {"line1": "The ship-from address is not complete."})
-        address = {key: check.address[key] for key in SHIP_FROM}
+    address = _checked(settings.ship_from, ShipFromRefused)
+    back = None
+    if settings.return_to is not None:
+        back = {key: settings.return_to.get(key) or "" for key in SHIP_FROM}
+        if any(value for key, value in back.items() if key != "country"):
+            back = _checked({**back, "country": back["country"] or address["country"]},
+                            ReturnAddressRefused)
+        else:  # nothing typed: returns go to the ship-from address
+            back = dict.fromkeys(SHIP_FROM, "")
     with database.atomic():
         for key in SHIP_FROM:
             setattr(shop, f"ship_from_{key}", address[key])
+            if back is not None:
+                setattr(shop, f"return_{key}", back[key])
         shop.handling_days = settings.handling_days
         shop.modification_window_hours = settings.modification_window_hours
         shop.return_window_days = settings.return_window_days

@@ -138,15 +138,18 @@ class RateQuote:
     refused: list[str] = ()  # "<carrier>: <why>" from carriers that said no (PluginRefusal)
 
 
-def quote_rates(shop, order: Order, carrier_code: str | None = None) -> RateQuote:
-    """Rates for shipping ``order`` with the shop's label-selling carriers, cheapest first."""
+def quote_rates(shop, order: Order, carrier_code: str | None = None,
+                parcel: Parcel | None = None) -> RateQuote:
+    """Rates for shipping ``order`` with the shop's label-selling carriers, cheapest first
+    (``parcel``: another way than from the shop to the buyer, e.g. a return)."""
+    parcel = parcel or parcel_for(shop, order)
     setup = shop_plugins.for_shop(shop)
     rates, unavailable, refused = [], [], []
     for code, (name, info) in _carriers(setup).items():
         if not info.labels or (carrier_code and code != carrier_code):
             continue
         outcome = pluginmanager.call(name, "carrier_rates", carrier_code=code,
-                                     parcel=parcel_for(shop, order), settings=setup.settings(name))
+                                     parcel=parcel, settings=setup.settings(name))
         if outcome.refused:
             refused.append(f"{info.name}: {outcome.refused}")
         elif outcome.ok and isinstance(outcome.value, list):
@@ -157,12 +160,15 @@ def quote_rates(shop, order: Order, carrier_code: str | None = None) -> RateQuot
                      refused)
 
 
-def buy_label(shop, order: Order, carrier_code: str, service_code: str) -> Label:
+def buy_label(shop, order: Order, carrier_code: str, service_code: str,
+              parcel: Parcel | None = None) -> Label:
     """Buy a label at the carrier's current rate for the service; raises :class:`ShippingRefused`.
 
-    The price is quoted again here, never taken from the form.
+    The price is quoted again here, never taken from the form. ``parcel``: as in
+    :func:`quote_rates`.
     """
-    quote = quote_rates(shop, order, carrier_code)
+    parcel = parcel or parcel_for(shop, order)
+    quote = quote_rates(shop, order, carrier_code, parcel)
     rate = next((r for r in quote.rates if r.service_code == service_code), None)
     if rate is None:
         if quote.refused:
@@ -171,7 +177,7 @@ def buy_label(shop, order: Order, carrier_code: str, service_code: str) -> Label
     setup = shop_plugins.for_shop(shop)
     name, info = _carriers(setup)[carrier_code]
     outcome = pluginmanager.call(name, "carrier_buy_label", carrier_code=carrier_code, rate=rate,
-                                 parcel=parcel_for(shop, order), settings=setup.settings(name))
+                                 parcel=parcel, settings=setup.settings(name))
     if outcome.refused:
         raise ShippingRefused(f"{info.name}: {outcome.refused} Nothing was charged.")
     if not outcome.ok or not isinstance(outcome.value, Label):

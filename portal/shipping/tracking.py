@@ -87,6 +87,7 @@ def record(shipment: Shipment, report: TrackingReport) -> list[TrackingUpdate]:
                            .where(Order.id == shipment.order_id).tuples().get())
         outbox.record("tracking_updated", order_id=shipment.order_id, shop_id=shop_id,
                       number=number, tracking_number=shipment.tracking_number,
+                      direction=shipment.direction,
                       status=TrackingStatus(shipment.status).value,
                       updates=[{"occurred_at": u.occurred_at.isoformat(),
                                 "status": TrackingStatus(u.status).value,
@@ -101,7 +102,8 @@ def settle_order(order_id: int) -> bool:
     if order is None or order.status != Status.SHIPPED:
         return False
     parcels = (Shipment.select(Shipment.status)
-               .where((Shipment.order == order.id) & Shipment.label_voided_at.is_null()))
+               .where((Shipment.order == order.id) & Shipment.label_voided_at.is_null()
+                      & (Shipment.direction == "out")))  # a return parcel delivers nothing
     statuses = [s.status for s in parcels]
     if not statuses or any(s != TrackingStatus.DELIVERED for s in statuses):
         return False
@@ -146,8 +148,10 @@ def poll_shipments(now: datetime | None = None, limit: int = 500) -> int:
                      .where(Shipment.carrier_code.in_(list(polling))
                             & Shipment.status.not_in(FINAL)
                             & Shipment.label_voided_at.is_null()
-                            # Shipped, or Processed with packages on their way (split)
-                            & Order.status.in_([Status.SHIPPED.value, Status.PROCESSED.value]))
+                            # Shipped, or Processed with packages on their way (split),
+                            # or a return on its way back to the shop
+                            & (Order.status.in_([Status.SHIPPED.value, Status.PROCESSED.value])
+                               | (Shipment.direction == "return")))
                      .order_by(Shipment.id).limit(limit).objects())
     known = {}  # shipment id -> (number of events, latest time)
     if shipments:

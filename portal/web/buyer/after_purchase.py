@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import shipping
+from portal.shipping import return_parcels as returning_parcels
 from portal.coupons import records as coupon_records
 from portal.models import utcnow
 from portal.orders import (actions, balance, delays, editing, fulfilment, queries,
@@ -14,7 +15,7 @@ from portal.orders import (actions, balance, delays, editing, fulfilment, querie
 from portal.orders.errors import OrderRefused
 from portal.orders.lifecycle import PaymentStatus, StaleOrder
 from portal.payments import redirects
-from portal.web import messaging
+from portal.web import messaging, returning
 from portal.web.buyer import bp
 from portal.web.buyer.forms import CancelForm, ModificationForm, ReturnForm
 from portal.web.forms import AddressForm, checked_address, line_changes
@@ -47,6 +48,9 @@ def render_order(order, *, status: int = 200, **forms):
         if open_now.can("request_return") else None,
     }
     context.update(buyer_review(order))  # the review block (a delivered order's)
+    context.update(returning.buyer_context(order, asked_for, open_now.can("request_return")))
+    if not context["return_choices"]:  # everything the shop takes back is back or asked for
+        context["return_form"] = None
     context.update(forms)
     context.update(messaging.thread_context(
         order, post_url=url_for("buyer.messages", number=order.number),
@@ -131,8 +135,32 @@ def return_order(number: str):
     if not form.validate_on_submit():
         return render_order(order, status=422, return_form=form)
     try:
-        requests.buyer_return(order, order.shop, buyer=current_user, reason=form.reason.data,
+        items = returning.parse_items(request.form, requests.returnable_lines(order))
+        requests.buyer_return(order, order.shop, buyer=current_user, items=items,
                               today=utcnow().date())
     except REFUSED as exc:
-        return _refused(order, exc)
+        flash(str(exc), "error")
+        fresh = _order_or_404(order.number)
+        return render_order(fresh, status=422, typed=request.form)
     return _done(order, "Return requested. The shop will tell you how to send it back.")
+
+
+@bp.post("/orders/<number>/returns/<int:request_id>/tracking")
+@login_required
+def return_tracking(number: str, request_id: int):
+    """The buyer sent the return with a carrier of their own: its tracking number."""
+    order = _order_or_404(number)
+    found = next((r for r in requests.requests_of(order)
+                  if r.id == request_id and r.kind == "return"), None)
+    if found is None:
+        abort(404)
+    form = returning.ReturnTrackingForm()
+    if not form.validate_on_submit():
+        return render_order(order, status=422, tracking_form=form)
+    try:
+        returning_parcels.enter_tracking(order.shop, order, found, form.tracking_number.data,
+                                         buyer=current_user)
+    except REFUSED as exc:
+        form.tracking_number.errors = [str(exc)]
+        return render_order(_order_or_404(number), status=422, tracking_form=form)
+    return _done(order, "Thank you: the shop can follow your parcel now.")

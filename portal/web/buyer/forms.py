@@ -16,6 +16,5 @@ class ModificationForm(VersionedForm):
 
 
 class ReturnForm(VersionedForm):
-    reason = TextAreaField("Why are you returning it?", filters=[strip],
-                           validators=[DataRequired("Tell the shop why you are returning it."),
-                                       Length(max=300)])
+    """A return: its items come as ``rqty-``/``reason-``/``note-<line>`` rows
+    (:func:`portal.web.returning.parse_items`)."""

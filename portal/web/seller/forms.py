@@ -106,6 +106,14 @@ class SettingsForm(FlaskForm):
     ship_from_postal_code = StringField("Postal code", filters=[strip],
                                         validators=[Length(max=20)])
     ship_from_country = SelectField("Country")
+    return_name = StringField("Name or company", filters=[strip], validators=[Length(max=120)])
+    return_line1 = StringField("Street address", filters=[strip], validators=[Length(max=200)])
+    return_line2 = StringField("Apartment, suite (optional)", filters=[strip],
+                               validators=[Length(max=200)])
+    return_city = StringField("City", filters=[strip], validators=[Length(max=100)])
+    return_region = StringField("State / region", filters=[strip], validators=[Length(max=100)])
+    return_postal_code = StringField("Postal code", filters=[strip], validators=[Length(max=20)])
+    return_country = SelectField("Country")
     handling_days = IntegerField("Handling time (days to ship)", validators=[
         InputRequired("How many days do you need to ship?"),
         NumberRange(0, 30, "From 0 to 30 days.")])
@@ -128,6 +136,8 @@ class SettingsForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.currency = currency
         self.ship_from_country.choices = options(country_choices())
+        self.return_country.choices = options([("", "As the ship-from address")]
+                                              + list(country_choices()))
         self.flat_rate.label.text = f"Flat shipping rate ({currency})"
         self.timezone.choices = [(z, z.replace("_", " ")) for z in time_zones()]
 

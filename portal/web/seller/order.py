@@ -14,14 +14,16 @@ from wtforms.validators import DataRequired, Length
 from portal import payments
 
 from portal.models import utcnow
-from portal.orders import actions, balance, editing, fulfilment, ledger, management, requests
+from portal.orders import (actions, balance, editing, fulfilment, ledger, management, requests,
+                           returns)
+from portal.shipping import return_parcels
 from portal.orders.errors import BadInput, OrderRefused
 from portal.orders.lifecycle import StaleOrder, Status
 from portal.orders.queries import order_detail
 from portal.money import format_money, from_decimal, to_decimal
 from portal.shipping import (ShippingRefused, carriers_for_shop, check_tracking_number,
                              quote_rates, ship_with_label)
-from portal.web import messaging
+from portal.web import messaging, returning
 from portal.web.access import current_shop, seller_required
 from portal.web.render import wants_fragment
 from portal.web.reviewing import seller_review
@@ -99,6 +101,7 @@ def render_order(order, *, status: int = 200, unsaved: dict | None = None, quote
     context["refund_form"] = RefundForm(formdata=None, amount=str(to_decimal(
         payment_totals.refundable, order.currency)) if refund_verdict else "")
     context.update(seller_review(order, shop.id))  # the buyer's review and the reply form
+    context.update(returning.seller_context(order, waiting, detail.lines))
     context.update(forms)
     from portal.web.seller.delays import delay_context  # it builds on this module's views
     context.update(delay_context(order, shop, context.pop("delay_form", None)))
@@ -398,12 +401,38 @@ def decide(number: str, request_id: int):
 def return_received(number: str, request_id: int):
     order = _order_or_404(number)
     found, form = _request_or_404(order, request_id), VersionedForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit():
+        abort(400, description="The form was incomplete; reload the page.")
     try:
-        requests.receive_return(found, order, seller=current_user, version=form.expected_version)
+        items = returns.items_of([found.id])[found.id]
+        refunded = requests.receive_return(
+            found, order, seller=current_user, version=form.expected_version,
+            received=returning.parse_received(request.form, items) if items else None,
+            refund_shipping=request.form.get("refund_shipping") == "1")
     except REFUSED as exc:
         return _refused(order, exc)
-    return _done(order, f"Order {order.number} is Returned and refunded; the items are back in stock.")
+    now = management.order_for_seller(current_shop(), number)
+    return _done(order, f"Return received: {format_money(refunded, order.currency)} refunded; "
+                 "the items are back in stock. " + (
+                     f"Order {order.number} is Returned." if now.status == Status.RETURNED
+                     else f"Order {order.number} is partly returned."))
+
+
+@bp.post("/orders/<number>/requests/<int:request_id>/label")
+@seller_required
+def return_label(number: str, request_id: int):
+    """Buy the return's label through the shop's carrier (the cheapest service)."""
+    order = _order_or_404(number)
+    found, form = _request_or_404(order, request_id), VersionedForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form was incomplete; reload the page.")
+    try:
+        parcel = return_parcels.buy_return_label(current_shop(), order, found,
+                                                 actor=current_user)
+    except (ShippingRefused, OrderRefused) as exc:
+        return _refused(order, exc)
+    return _done(order, f"Return label bought: {parcel.carrier_name} {parcel.tracking_number}. "
+                 "The buyer sees it on their order.")
 
 
 @bp.post("/orders/<number>/refund")

@@ -1,4 +1,4 @@
-"""Shop settings: ship-from address, handling time, time zone, windows, return policy,
+"""Shop settings: ship-from and return addresses, handling time, time zone, windows, return policy,
 flat shipping rate, e-mails."""
 
 from flask import flash, redirect, render_template, url_for
@@ -30,10 +30,15 @@ def settings():
                 non_returnable=set(form.non_returnable.data or []),
                 notify_by_email=form.notify_by_email.data,
                 flat_rate=form.flat_rate_amount, flat_rate_days=form.flat_rate_days.data,
-                timezone=form.timezone.data))
+                timezone=form.timezone.data,
+                return_to={key: form[f"return_{key}"].data for key in shop_settings.SHIP_FROM}))
         except shop_settings.ShipFromRefused as refused:
             for key, message in refused.errors.items():
                 field = form[f"ship_from_{key}"]
+                field.errors = [*field.errors, message]
+        except shop_settings.ReturnAddressRefused as refused:
+            for key, message in refused.errors.items():
+                field = form[f"return_{key}"]
                 field.errors = [*field.errors, message]
         except shop_settings.FlatRateRefused as refused:
             for key, message in refused.errors.items():

@@ -21,9 +21,11 @@ bp = Blueprint("shipments", __name__, url_prefix="/seller/shipments")
 
 
 def _shipment(shipment_id: int) -> Shipment:
-    """The shipment if it belongs to the signed-in seller's shop, else 404."""
+    """The shipment if it belongs to the signed-in seller's shop, else 404. A return
+    parcel is none of these pages' (voiding it would unship the order's items)."""
     shipment = (Shipment.select(Shipment, Order).join(Order)
-                .where((Shipment.id == shipment_id) & (Order.shop == current_shop().id))
+                .where((Shipment.id == shipment_id) & (Order.shop == current_shop().id)
+                       & (Shipment.direction == "out"))
                 .get_or_none())
     if shipment is None:
         abort(404)
