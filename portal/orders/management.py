@@ -13,6 +13,7 @@ from peewee import fn
 from portal.models import (Order, OrderLine, OrderRequest, Product, Shipment, Shop, User,
                            Variant)
 from portal.money import to_decimal
+from portal.orders import search
 from portal.orders.lifecycle import Status
 from portal.orders.numbers import normalise
 from portal.orders.queries import Page, keyset_page
@@ -67,18 +68,28 @@ def requests_needing_action(shop: Shop):
 def search_clause(shop: Shop, text: str):
     """Match by order number (prefix), buyer e-mail or name, product, tracking number.
 
-    Each kind of match is a subquery SQLite runs once, so the shop's orders are
-    tested against small sets instead of a per-order scan of their lines.
+    Each kind of match is a subquery run once, so the shop's orders are tested
+    against small sets instead of a per-order scan of their lines. Buyers and
+    products are found through the text index (``portal.orders.search``). Text
+    shorter than three characters, which no trigram index answers, matches the
+    order number, the tracking number and the shop's own product names (a scan of
+    its catalogue), not buyers: that would be a scan of every person.
     """
     text = text.strip()
-    buyers = User.select(User.id).where(User.email.contains(text) | User.name.contains(text))
-    variants = (Variant.select(Variant.id).join(Product)
-                .where((Product.shop == shop.id) & Product.name.contains(text)))
-    clause = (Order.buyer.in_(buyers)
-              | Order.id.in_(OrderLine.select(OrderLine.order)
+    if search.is_short(text):
+        buyers = None
+        products = Product.select(Product.id).where((Product.shop == shop.id)
+                                                     & Product.name.contains(text))
+    else:
+        buyers = search.users_containing(text)
+        products = search.products_containing(shop.id, text)
+    variants = Variant.select(Variant.id).where(Variant.product.in_(products))
+    clause = (Order.id.in_(OrderLine.select(OrderLine.order)
                              .where(OrderLine.variant.in_(variants)))
               | Order.id.in_(Shipment.select(Shipment.order).where(
                   Shipment.tracking_number == text.upper().replace(" ", ""))))
+    if buyers is not None:
+        clause |= Order.buyer.in_(buyers)
     number = normalise(text)
     if number:
         clause |= Order.number.startswith(number)

@@ -13,6 +13,7 @@ from peewee import JOIN, Case, Tuple, fn
 
 from portal.models import (Order, OrderEvent, OrderLine, Shipment, ShipmentLine, Shop,
                            TrackingEvent, User)
+from portal.orders import search
 from portal.orders.lifecycle import SPENDING_STATUSES, Status
 from portal.orders.numbers import normalise
 
@@ -92,11 +93,21 @@ def keyset_page(query, *, before: str | None, after: str | None, limit: int,
 
 
 def search_clause(text: str):
-    """Match an order by number (prefix), shop name or product name."""
+    """Match an order by number (prefix), shop name or product name (contains).
+
+    Three characters or more go through the text index (``portal.orders.search``):
+    the matching shops and line names are found first, then each of the buyer's
+    orders is tested against those small sets. Shorter text, which no trigram index
+    answers, is a ``LIKE`` on each of the buyer's own orders: bounded by them.
+    """
     text = text.strip()
-    clause = Shop.name.contains(text) | fn.EXISTS(
-        OrderLine.select(OrderLine.id)
-        .where((OrderLine.order == Order.id) & OrderLine.product_name.contains(text)))
+    if search.is_short(text):
+        shops, names = Shop.name.contains(text), OrderLine.product_name.contains(text)
+    else:
+        shops = Order.shop.in_(search.shops_containing(text))
+        names = OrderLine.product_name.in_(search.line_names_containing(text))
+    clause = shops | fn.EXISTS(
+        OrderLine.select(OrderLine.id).where((OrderLine.order == Order.id) & names))
     number = normalise(text)
     if number:
         clause |= Order.number.startswith(number)
