@@ -105,7 +105,7 @@ def search_clause(text: str):
         shops, names = Shop.name.contains(text), OrderLine.product_name.contains(text)
     else:
         shops = Order.shop.in_(search.shops_containing(text))
-        names = OrderLine.product_name.in_(search.line_names_containing(text))
+        names = search.line_name_contains(OrderLine.product_name, text)
     clause = shops | fn.EXISTS(
         OrderLine.select(OrderLine.id).where((OrderLine.order == Order.id) & names))
     number = normalise(text)

@@ -19,7 +19,7 @@ Shorter text cannot use a trigram index; the callers fall back to searches bound
 by the shop's catalogue or the buyer's own orders (see :data:`MIN_LENGTH`).
 """
 
-from peewee import SQL, CharField, Model, NodeList, SqliteDatabase
+from peewee import SQL, CharField, Model, NodeList, SqliteDatabase, fn
 
 from portal.db import database, is_sqlite
 from portal.models import Product, Shop, User
@@ -115,11 +115,15 @@ class LineName(Model):
         table_name = "line_name"
 
 
-def line_names_containing(text: str):
-    """The product names written on order lines that contain ``text`` (3+ characters),
-    as a subquery of names for ``OrderLine.product_name.in_``."""
+def line_name_contains(column, text: str):
+    """A condition on ``column`` (an order line's product name): it is one of the
+    product names that contain ``text`` (3+ characters). The names are looked up
+    once per query, not once per line tested."""
     text = text.strip()
-    if is_sqlite():
-        return LineName.select(LineName.name).where(
-            LineName.id.in_(_fts_rowids("line_name_search", text)))
-    return LineName.select(LineName.name).where(LineName.name.contains(text))
+    if is_sqlite():  # an uncorrelated IN list is built once
+        return column.in_(LineName.select(LineName.name).where(
+            LineName.id.in_(_fts_rowids("line_name_search", text))))
+    # ARRAY(...) makes PostgreSQL compute the names once (an InitPlan); a plain IN
+    # inside the per-order EXISTS is pulled up into a join it would run per order.
+    return column == fn.ANY(fn.ARRAY(
+        LineName.select(LineName.name).where(LineName.name.contains(text))))
