@@ -1,5 +1,7 @@
-"""Search index: trigram indexes over buyers' names and e-mails, product and shop names and
-the product names on order lines, so that both order searches read an index.
+"""Search index: trigram indexes for both order searches (SQLite FTS5, PostgreSQL pg_trgm).
+
+Over buyers' names and e-mails, product and shop names and the product names on order
+lines, so that neither search scans a table with ``LIKE '%…%'``.
 
 SQLite: FTS5 tables with the trigram tokenizer (external content: the text stays in its
 table) and triggers that keep them in step in the writing transaction. PostgreSQL:

@@ -78,6 +78,15 @@ def _fts_rowids(table: str, text: str):
                          [_phrase(text)]),), parens=True)
 
 
+def user_ids_containing(text: str, limit: int) -> list[int]:
+    """Up to ``limit`` ids of the people whose name or e-mail contains ``text`` (3+
+    characters): one read of the index that stops at ``limit`` (SQLite only)."""
+    cursor = database.execute_sql(
+        'SELECT rowid FROM "user_search" WHERE "user_search" MATCH ? LIMIT ?',
+        [_phrase(text.strip()), limit])
+    return [row[0] for row in cursor]
+
+
 def users_containing(text: str):
     """Ids of the people whose name or e-mail address contains ``text`` (3+ characters)."""
     text = text.strip()
