@@ -102,6 +102,16 @@ def test_many_people_matching_give_the_same_orders(client, auth, orders, monkeyp
     assert seller_finds(client, "@example.com") == few
 
 
+def test_many_line_names_matching_give_the_same_orders(client, auth, orders, monkeypatch):
+    auth.login()
+    short = buyer_finds(client, "e")  # short: a scan of the buyer's own lines
+    assert buyer_finds(client, "one") == [orders["mug"].number]
+    monkeypatch.setattr(search, "FEW_NAMES", 0)  # now "many": the names as a subquery
+    assert buyer_finds(client, "one") == [orders["mug"].number]
+    assert buyer_finds(client, "amp") == [orders["elsewhere"].number]  # "Harbour lamp"
+    assert short == [orders["mug"].number, orders["elsewhere"].number]
+
+
 def test_a_write_rolled_back_leaves_the_index_as_it_was(client, auth, orders, buyer2):
     with database.atomic() as transaction:
         User.update(name="Nobody Known").where(User.id == buyer2.id).execute()
@@ -179,7 +189,12 @@ def test_the_query_plans_read_the_index(app, buyer, shop, orders):
                 in seller_plan, seller_plan  # the number's prefix, a range of its index
             assert "SCAN product_search VIRTUAL TABLE INDEX" in seller_plan, seller_plan
             assert "SCAN shop_search VIRTUAL TABLE INDEX" in buyer_plan, buyer_plan
-            assert "SCAN line_name_search VIRTUAL TABLE INDEX" in buyer_plan, buyer_plan
+            names = database.execute_sql(
+                'EXPLAIN QUERY PLAN SELECT "name" FROM "line_name" WHERE "id" IN (SELECT rowid '
+                'FROM "line_name_search" WHERE "line_name_search" MATCH ? LIMIT ?)',
+                ['"oneware"', 501]).fetchall()
+            assert "SCAN line_name_search VIRTUAL TABLE INDEX" in str(names), names
+            assert "SEARCH t3 USING INDEX order_line_order_id" in buyer_plan, buyer_plan
             # and no table is read whole ("SCAN t3"): every other step is an index SEARCH
             assert not re.search(r"^SCAN t\d", seller_plan + "\n" + buyer_plan, re.M), \
                 seller_plan + buyer_plan

@@ -118,8 +118,10 @@ def search_clause(text: str):
     else:
         shops = Order.shop.in_(search.shops_containing(text))
         names = search.line_name_contains(OrderLine.product_name, text)
-    clause = shops | fn.EXISTS(
-        OrderLine.select(OrderLine.id).where((OrderLine.order == Order.id) & names))
+    clause = shops
+    if names is not None:  # None: no line carries such a name, so no line is read
+        clause |= fn.EXISTS(
+            OrderLine.select(OrderLine.id).where((OrderLine.order == Order.id) & names))
     number = normalise(text)
     if number:
         clause |= number_starts(number)

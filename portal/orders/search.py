@@ -124,13 +124,26 @@ class LineName(Model):
         table_name = "line_name"
 
 
+FEW_NAMES = 500  # line names matching a search, up to which they are fetched first
+
+
 def line_name_contains(column, text: str):
     """A condition on ``column`` (an order line's product name): it is one of the
-    product names that contain ``text`` (3+ characters). The names are looked up
-    once per query, not once per line tested."""
+    product names that contain ``text`` (3+ characters); None when no name does.
+    The names are looked up once per query, not once per line tested."""
     text = text.strip()
-    if is_sqlite():  # an uncorrelated IN list is built once
-        return column.in_(LineName.select(LineName.name).where(
+    if is_sqlite():
+        # Fetched first (a read that stops past FEW_NAMES): when none match, which is
+        # what a typo or an order number gives, the caller tests no line at all.
+        found = [name for (name,) in database.execute_sql(
+            'SELECT "name" FROM "line_name" WHERE "id" IN (SELECT rowid FROM '
+            '"line_name_search" WHERE "line_name_search" MATCH ? LIMIT ?)',
+            [_phrase(text), FEW_NAMES + 1])]
+        if not found:
+            return None
+        if len(found) <= FEW_NAMES:
+            return column.in_(found)
+        return column.in_(LineName.select(LineName.name).where(  # built once: uncorrelated
             LineName.id.in_(_fts_rowids("line_name_search", text))))
     # ARRAY(...) makes PostgreSQL compute the names once (an InitPlan); a plain IN
     # inside the per-order EXISTS is pulled up into a join it would run per order.
