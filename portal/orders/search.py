@@ -12,7 +12,9 @@ What is indexed (built by migration 0018, kept in step inside the writing transa
 On SQLite the index is an FTS5 table per column set with the trigram tokenizer
 (external content, so the text is not stored twice) and triggers on the rows; on
 PostgreSQL it is a ``pg_trgm`` GIN index per column, which PostgreSQL keeps in step
-itself, and ``ILIKE`` uses it.
+itself, and ``ILIKE`` uses it (``line_name`` has its trigger on both). A migration
+that rebuilds one of these tables on SQLite must make its triggers again:
+tests/test_search_index.py would see the index fall behind.
 
 Both answer "contains" for three characters or more (a trigram needs three).
 Shorter text cannot use a trigram index; the callers fall back to searches bounded
