@@ -11,8 +11,10 @@ from datetime import date, datetime
 
 from peewee import JOIN, Case, Tuple, fn
 
+from portal.db import is_sqlite
 from portal.models import (Order, OrderEvent, OrderLine, Shipment, ShipmentLine, Shop,
                            TrackingEvent, User)
+from portal.orders import search
 from portal.orders.lifecycle import SPENDING_STATUSES, Status
 from portal.orders.numbers import normalise
 
@@ -91,15 +93,38 @@ def keyset_page(query, *, before: str | None, after: str | None, limit: int,
     )
 
 
+def number_starts(number: str):
+    """Orders whose number starts with ``number`` (normalised).
+
+    On SQLite an id set read from the unique index on number (GLOB, unlike LIKE,
+    reads it as a range), so that a list testing its rows against it needs no table
+    row for that; on PostgreSQL the plain test, which its planner places itself."""
+    if is_sqlite():  # a normalised number holds only 0-9, A-Z and "-": nothing GLOB reads
+        return Order.id.in_(Order.select(Order.id).where(Order.number % f"{number}*"))
+    return Order.number.startswith(number)
+
+
 def search_clause(text: str):
-    """Match an order by number (prefix), shop name or product name."""
+    """Match an order by number (prefix), shop name or product name (contains).
+
+    Three characters or more go through the text index (``portal.orders.search``):
+    the matching shops and line names are found first, then each of the buyer's
+    orders is tested against those small sets. Shorter text, which no trigram index
+    answers, is a ``LIKE`` on each of the buyer's own orders: bounded by them.
+    """
     text = text.strip()
-    clause = Shop.name.contains(text) | fn.EXISTS(
-        OrderLine.select(OrderLine.id)
-        .where((OrderLine.order == Order.id) & OrderLine.product_name.contains(text)))
+    if search.is_short(text):
+        shops, names = Shop.name.contains(text), OrderLine.product_name.contains(text)
+    else:
+        shops = Order.shop.in_(search.shops_containing(text))
+        names = search.line_name_contains(OrderLine.product_name, text)
+    clause = shops
+    if names is not None:  # None: no line carries such a name, so no line is read
+        clause |= fn.EXISTS(
+            OrderLine.select(OrderLine.id).where((OrderLine.order == Order.id) & names))
     number = normalise(text)
     if number:
-        clause |= Order.number.startswith(number)
+        clause |= number_starts(number)
     return clause
 
 
