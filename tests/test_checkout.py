@@ -118,6 +118,16 @@ def test_saved_for_next_time_and_used_again(client, filled, buyer):
     assert response.status_code == 303 and Address.select().count() == 1
 
 
+def test_the_default_saved_address_is_the_one_checked(client, filled, buyer):
+    common = dict(user=buyer, line1="1 Main Street", city="Springfield", region="IL",
+                  postal_code="62701", country="US")
+    Address.create(full_name="Old Place", **common)
+    home = Address.create(full_name="Home Default", is_default=True, **common)
+    page = client.get(url(filled)).get_data(as_text=True)
+    checked = re.search(r'name="saved" value="(\d+)" checked', page)
+    assert checked and int(checked.group(1)) == home.id
+
+
 def test_payment_methods_show_their_fee_and_a_card_error_is_beside_the_field(client, filled):
     enable(filled, "cod", fee="2.50")
     client.post(url(filled, "address"), data=ADDRESS)

@@ -86,9 +86,11 @@ def _requests(people, now: datetime) -> None:
         new_address = {**editing.address_of(processed), "line1": "500 Harbor Way"}
         requests.buyer_change_address(processed, AddressCheck(new_address), buyer=bea,
                                       version=processed.version)
-    if delivered:
-        requests.buyer_return(delivered, shop, buyer=bea, today=now.date(),
-                              reason="The colour is not what I expected")
+    if delivered:  # one item back, as a buyer asks on the order page
+        from portal.orders import returns
+        line = requests.returnable_lines(delivered)[0]
+        requests.buyer_return(delivered, shop, buyer=bea, today=now.date(), items=[
+            returns.Wanted(line.id, 1, "not_as_described", "The colour is not what I expected")])
     if (ben.id, "processed") in first:
         requests.buyer_cancel(first[ben.id, "processed"], buyer=ben, reason="Ordered twice",
                               version=first[ben.id, "processed"].version)

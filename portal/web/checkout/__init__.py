@@ -100,8 +100,9 @@ def _render(shop, mine, state, *, step=None, errors=None, form=None, status=200)
     step = step or _current_step(state)
     context = dict(shop=shop, cart=mine, state=state, step=step, errors=errors or {},
                    form=form or {}, countries=country_choices(),
+                   # The default address first: it is the one checked.
                    saved=list(Address.select().where(Address.user == current_user.id)
-                              .order_by(Address.id).limit(20)))
+                              .order_by(Address.is_default.desc(), Address.id).limit(20)))
     if step == "shipping":
         context["options"] = _options(shop, mine, state)
     if step == "payment":
