@@ -25,7 +25,9 @@ def make_user(email: str, *, name: str | None = None, role: str = "buyer",
 
 def make_shop(owner: User, name: str = "Test Shop", *, handling_days: int = 2) -> Shop:
     return Shop.create(owner=owner, name=name, slug=name.lower().replace(" ", "-"),
-                       handling_days=handling_days)
+                       handling_days=handling_days, ship_from_name=name, ship_from_line1="1 Dock Road",
+                       ship_from_city="Portland", ship_from_region="OR",
+                       ship_from_postal_code="97201", ship_from_country="US")
 
 
 def make_variant(shop: Shop, product: str | Product = "Linen shirt", *, size: str = "M",

@@ -339,6 +339,8 @@ def test_the_return_address_setting_is_what_the_buyer_sees(client, auth, buyer, 
     assert 'name="return_line1"' in form
     data = {"handling_days": "2", "modification_window_hours": "12", "return_window_days": "30",
             "flat_rate": "5.00", "flat_rate_days": "7", "timezone": "UTC",
+            "ship_from_name": "Test Shop", "ship_from_line1": "1 Dock Road",
+            "ship_from_city": "Portland", "ship_from_region": "OR", "ship_from_postal_code": "97201",
             "ship_from_country": "US", "return_name": "Returns desk",
             "return_line1": "9 Back Lane", "return_city": "Salem", "return_region": "OR",
             "return_postal_code": "97301", "return_country": "US"}
@@ -460,3 +462,22 @@ def test_a_return_refused_stays_out_of_what_is_taken(buyer, shop, seller):
     with pytest.raises(RequestRefused):
         requests.receive_return(OrderRequest.get_by_id(asked.id), fresh(order), seller=seller,
                                 version=fresh(order).version)
+
+
+def test_a_return_is_not_approved_before_the_shop_has_an_address(app, client, auth, buyer,
+                                                                 shop, seller):
+    type(shop).update(ship_from_line1="", ship_from_city="").execute()
+    order, shirts, _ = discounted(buyer, shop)
+    asked = ask(order, shop, buyer, (shirts.id, 1, "too_small", ""))
+    auth.login("seller@example.com")
+    response = client.post(f"/seller/orders/{order.number}/requests/{asked.id}",
+                           data={"decision": "approve"}, follow_redirects=True)
+    assert "Add your return address" in response.get_data(as_text=True)
+    assert OrderRequest.get_by_id(asked.id).status == "open"
+    type(shop).update(return_line1="9 Back Lane", return_city="Salem", return_region="OR",
+                      return_postal_code="97301", return_country="US").execute()
+    client.post(f"/seller/orders/{order.number}/requests/{asked.id}", data={"decision": "approve"})
+    assert OrderRequest.get_by_id(asked.id).status == "approved"
+    auth.logout()
+    auth.login()
+    assert "9 Back Lane" in client.get(f"/orders/{order.number}").get_data(as_text=True)

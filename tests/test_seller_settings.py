@@ -49,7 +49,7 @@ def test_settings_errors_appear_next_to_their_fields(client, auth, shop):
     response = client.post("/seller/settings", data={**VALID, "ship_from_postal_code": "ABC"})
     assert 'id="ship_from_postal_code-error">This does not look right for an address in United States.' \
         in response.get_data(as_text=True)
-    assert Shop.get_by_id(shop.id).ship_from_line1 == ""
+    assert Shop.get_by_id(shop.id).ship_from_postal_code == "97201"  # the old address kept
 
 
 def test_notifications_can_be_turned_off(client, auth, shop):
@@ -71,7 +71,7 @@ def test_the_settings_are_saved_by_the_domain_in_one_step(shop):
     assert refused.value.code == "settings.bad_ship_from"
     assert list(refused.value.errors) == ["postal_code"]
     stored = Shop.get_by_id(shop.id)
-    assert (stored.handling_days, stored.ship_from_line1) == (2, "")  # nothing saved
+    assert (stored.handling_days, stored.ship_from_postal_code) == (2, "97201")  # nothing saved
     assert Product.get_by_id(socks.id).returnable is True
 
     shop_settings.update(shop, dataclasses.replace(

@@ -36,7 +36,11 @@ def make_shops(seller_ids: list[int], rng: random.Random) -> list[Catalogue]:
         # shipping, and takes as long as their estimated delivery.
         shop = Shop.create(owner=owner, name=name, slug=f"shop-{i + 1}",
                            handling_days=2 + i % 3, flat_rate_amount=499,
-                           flat_rate_days=2 + i % 3 + 4)
+                           flat_rate_days=2 + i % 3 + 4,
+                           # Where parcels leave from, and returns come back to.
+                           ship_from_name=name, ship_from_line1=f"{100 + i} Warehouse Row", ship_from_city="Portland",
+                           ship_from_region="OR", ship_from_postal_code="97209",
+                           ship_from_country="US")
         # The demo carrier is on, so that the background worker moves
         # shipped demo parcels along while `make run` is open.
         PluginConfig.create(shop=shop, plugin="demo", enabled=True,

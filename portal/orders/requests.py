@@ -226,6 +226,10 @@ def decide(request: OrderRequest, order: Order, *, approve: bool, seller: User,
     response = (response or "").strip()[:500]
     if not approve and not response:
         raise BadInput("form.no_reason", "Tell the buyer why you refuse.")
+    if approve and request.kind == "return" and not returns.has_return_address(order.shop):
+        raise RequestRefused("return.no_address", "Add your return address (or a ship-from "
+                             "address) in Settings first: the buyer needs to know where to "
+                             "send the items.")
     name = KINDS[request.kind].lower()
     status = (APPROVED if approve and request.kind == "return"
               else COMPLETED if approve else REFUSED)

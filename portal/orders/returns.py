@@ -141,6 +141,12 @@ def return_address(shop: Shop) -> dict[str, str]:
     return address
 
 
+def has_return_address(shop: Shop) -> bool:
+    """Whether the shop has somewhere to send returns (a street and a city)."""
+    address = return_address(shop)
+    return bool(address["line1"].strip() and address["city"].strip())
+
+
 def address_text(address: dict[str, str]) -> str:
     parts = [address["name"], address["line1"], address["line2"],
              " ".join(p for p in (address["postal_code"], address["city"]) if p),
