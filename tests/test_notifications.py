@@ -100,6 +100,7 @@ def test_each_buyer_event_becomes_one_notification(app, buyer, seller, shop):
         TrackingUpdate(now + timedelta(hours=2), TrackingStatus.DELIVERED, "Delivered", ""),)))
     deliver(app)
     assert kinds(buyer) == ["shipped", "out_for_delivery", "delivered"]  # Delivered said once
+    assert "How was it? Rate it" in told(buyer)[-1][1]  # the guide's ask for feedback
 
     payments.refund(fresh(order), 1000, reason="a scratch", actor=seller)
     deliver(app)

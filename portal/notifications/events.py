@@ -116,7 +116,9 @@ def _what(event, data: dict, order) -> tuple[str, str, bool, str] | None:
             return "processed", f"Order {number} is processed: the shop is getting it ready " \
                                 "to ship.", False, ""
         if after == "delivered":
-            return "delivered", f"Order {number} was delivered.", False, ""
+            # The guide's "ask for feedback after delivery": the order page has the review form.
+            return "delivered", (f"Order {number} was delivered. How was it? Rate it and tell "
+                                 "the shop on the order page."), False, ""
         if after == "cancelled" and role != "buyer":
             reason = data.get("reason") or ""
             return "cancelled", f"Order {number} was cancelled" + \
