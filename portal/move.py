@@ -170,8 +170,12 @@ def _copy(source, target, table: str, echo) -> int:
 
 
 def _reset_sequence(target, table: str) -> None:
-    sequence = target.execute_sql("SELECT pg_get_serial_sequence(%s, 'id')",
-                                  (f'"{table}"',)).fetchone()[0] if "id" in _columns(target, table) else None
+    # NULL for a table without a serial "id" column: nothing to move on.
+    sequence = target.execute_sql(
+        "SELECT pg_get_serial_sequence(%s, 'id') FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = %s AND column_name = 'id'",
+        (f'"{table}"', table)).fetchone()
+    sequence = sequence[0] if sequence else None
     if sequence:
         target.execute_sql(f"SELECT setval('{sequence}', COALESCE((SELECT MAX(id) FROM \"{table}\"), 0) + 1, false)")
 
@@ -179,8 +183,8 @@ def _reset_sequence(target, table: str) -> None:
 def _check(source, target, tables: list[str]) -> None:
     wrong = []
     for table in tables:
-        columns = {name: kind for name, kind in _columns(target, table).items()
-                   if name in {c.name for c in source.get_columns(table)}}
+        present = {c.name for c in source.get_columns(table)}  # once, not per column
+        columns = {name: kind for name, kind in _columns(target, table).items() if name in present}
         if _figures(source, table, columns) != _figures(target, table, columns):
             wrong.append(table)
     if wrong:
