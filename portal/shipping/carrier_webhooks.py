@@ -1,11 +1,15 @@
-"""Carrier pushes: verified by the carrier's plugin, taken in once, stored as scans.
+"""Carrier pushes: verified by the carrier's plugin, taken in once, applied just after.
 
 ``receive`` is what ``POST /webhooks/carriers/<code>?shop=<slug>`` does. The
 answer is data (status code and message) so the view stays thin. A refused
-push stores nothing; a push whose event id was taken in before changes
-nothing and is answered 200, so the carrier stops retrying.
+push stores nothing; an accepted one is stored, with its parsed reports, in one
+short statement (the receipt, unique on shop, carrier and event id) and answered
+200; a push whose event id was taken in before changes nothing and is answered 200
+too, so the carrier stops retrying. Its scans are applied right after the answer
+(``portal.shipping.webhook_apply``), in order, by the background worker.
 """
 
+import contextvars
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,10 +17,13 @@ from datetime import datetime
 from peewee import IntegrityError
 
 from portal.hooks import pluginmanager, shop_plugins
-from portal.shipping import tracking
-from portal.db import database
-from portal.hooks.hooktypes import TrackingReport, WebhookRequest, WebhookResult
-from portal.models import Order, Shipment, Shop, WebhookReceipt, utcnow
+from portal.hooks.hooktypes import WebhookRequest, WebhookResult
+from portal.models import Shop, WebhookReceipt, utcnow
+from portal.shipping.webhook_apply import dump_reports
+
+# Set when this thread of work took a push in, so the web app knows to start the apply.
+_taken_in: contextvars.ContextVar[bool] = contextvars.ContextVar("webhook_taken_in",
+                                                                 default=False)
 
 MAX_BODY = 1024 * 1024
 
@@ -30,12 +37,13 @@ class Answer:
 
 def receive(carrier_code: str, shop_slug: str, headers: dict[str, str], body: bytes,
             now: datetime | None = None) -> Answer:
-    shop = Shop.get_or_none(Shop.slug == shop_slug) if shop_slug else None
-    if shop is None:
+    shop_id = (Shop.select(Shop.id).where(Shop.slug == shop_slug).scalar()
+               if shop_slug else None)
+    if shop_id is None:
         return Answer(404, "Unknown shop: the webhook URL needs ?shop=<slug>, as shown on the shop's plugin page.")
     if len(body) > MAX_BODY:
         return Answer(413, "The body is too large.")
-    setup = shop_plugins.for_shop(shop)
+    setup = shop_plugins.for_shop(shop_id)
     receivers = [name for name in setup.enabled()
                  if pluginmanager.implements(name, "carrier_parse_webhook")]
     request = WebhookRequest({k.lower(): v for k, v in headers.items()}, body,
@@ -59,7 +67,7 @@ def receive(carrier_code: str, shop_slug: str, headers: dict[str, str], body: by
         return Answer(status, result.message or "Refused.")
     if not result.event_id:
         return Answer(400, "The push has no event id.")
-    return _take_in(shop, carrier_code, result)
+    return _take_in(shop_id, carrier_code, result)
 
 
 def event_key(event_id: str) -> str:
@@ -68,29 +76,22 @@ def event_key(event_id: str) -> str:
     return "sha256:" + hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _take_in(shop: Shop, carrier_code: str, result: WebhookResult) -> Answer:
-    touched: list[tuple[Shipment, list]] = []
-    with database.atomic():
-        try:
-            with database.atomic():  # a savepoint, so a replay leaves the transaction usable
-                WebhookReceipt.create(shop=shop, carrier_code=carrier_code,
-                                      event_id=event_key(result.event_id))
-        except IntegrityError:
-            return Answer(200, f"Event {result.event_id} was taken in before; nothing changed.")
-        for report in result.reports:
-            shipment = _shipment(shop, report)
-            if shipment is not None:
-                touched.append((shipment, tracking.record(shipment, report)))
-    new = 0
-    for shipment, updates in touched:
-        if updates:
-            new += len(updates)
-            tracking.settle_order(shipment.order_id)
-    return Answer(200, f"{new} new tracking events.", new)
+def take_taken_in() -> bool:
+    """Whether pushes were taken in since the last call (and forget it)."""
+    taken = _taken_in.get()
+    _taken_in.set(False)
+    return taken
 
 
-def _shipment(shop: Shop, report: TrackingReport) -> Shipment | None:
-    return (Shipment.select().join(Order)
-            .where((Order.shop == shop.id) & (Shipment.tracking_number == report.tracking_number)
-                   & Shipment.label_voided_at.is_null())
-            .order_by(Shipment.id.desc()).first())
+def _take_in(shop_id: int, carrier_code: str, result: WebhookResult) -> Answer:
+    # One INSERT, committed on its own: the unique index decides "once", also when the
+    # carrier's retry races the first send on another thread or machine.
+    try:
+        WebhookReceipt.insert(shop=shop_id, carrier_code=carrier_code,
+                              event_id=event_key(result.event_id),
+                              reports=dump_reports(result.reports)).execute()
+    except IntegrityError:
+        return Answer(200, f"Event {result.event_id} was taken in before; nothing changed.")
+    _taken_in.set(True)
+    scans = sum(len(report.updates) for report in result.reports)
+    return Answer(200, f"Taken in: {scans} tracking event(s), applied in a moment.", scans)
