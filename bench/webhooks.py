@@ -1,18 +1,22 @@
-"""Carrier webhooks taken in per second, each event once though every one is sent twice.
+"""Carrier webhooks taken in and applied per second, each event once though every one is sent twice.
 
     .venv/bin/python bench/webhooks.py                  # 2,000 events, SQLite
     .venv/bin/python bench/webhooks.py --events 5000 --database postgresql://...
 
 A shop with the EasyPost plugin and 500 shipped parcels; each event is a signed
-`tracker.updated` push with one new scan for one parcel. Two figures:
+`tracker.updated` push with one new scan for one parcel. A push is taken in (verified,
+parsed, stored as a receipt with its reports, answered 200) and applied just after by
+the background worker (``portal.shipping.webhook_apply``). Figures:
 
 - **in process**: the events posted through the portal's WSGI app one after another (no
-  network, no client): what one Python thread of the portal takes in;
+  network, no client): what one Python thread of the portal takes in; then what one
+  thread applies (``apply_pending``, as the worker's task does);
 - **gunicorn**: the same through HTTP to `gunicorn --workers 2 --threads 4`, from 16
-  client threads, each event sent twice at about the same time (a carrier's retry).
+  client threads, each event sent twice at about the same time (a carrier's retry),
+  with `flask worker` beside it applying; then how long until every one was applied.
 
 Both check that the database holds each event once: one receipt and one new scan each.
-Budget (issue 12): 1,000 events a second on this machine.
+Budget (issue 12): 1,000 events a second taken in on this machine.
 """
 
 import argparse
@@ -37,11 +41,13 @@ BIN = Path(sys.executable).parent
 PARCELS = 500
 
 
-def _setup(url: str):
+def _setup(url: str, folder: Path):
     from portal.models import Shop, TrackingEvent, WebhookReceipt  # noqa: F401
     from portal.testing import enable, make_shipped_order
     from tests.factories import make_shop, make_user
-    app = create_app({**BENCH_CONFIG, "DATABASE_URL": url})
+    # The app's queue in the run's folder, where this run's worker reads it.
+    app = create_app({**BENCH_CONFIG, "DATABASE_URL": url,
+                      "HUEY_URL": f"sqlite:///{folder / 'huey.sqlite3'}"})
     with app.app_context():
         upgrade_schema()
         with database.connection_context():
@@ -73,6 +79,21 @@ def _counts(app) -> tuple[int, int]:
         return WebhookReceipt.select().count(), TrackingEvent.select().count()
 
 
+def _waiting(app) -> int:
+    from portal.shipping import webhook_apply
+    with app.app_context(), database.connection_context():
+        return webhook_apply.pending()
+
+
+def _apply_here(app) -> tuple[int, float]:
+    """Apply what waits in this thread, as the worker's task does: (receipts, seconds)."""
+    from portal.shipping import webhook_apply
+    with app.app_context(), database.connection_context():
+        started = time.perf_counter()
+        applied = webhook_apply.apply_pending()
+        return applied.receipts, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
@@ -81,7 +102,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="portal-webhooks-"))
     url = args.database or f"sqlite:///{folder / 'webhooks.sqlite3'}"
     print(f"Setting up a shop with {PARCELS} parcels ...", file=sys.stderr)
-    app, slug, secret, codes = _setup(url)
+    app, slug, secret, codes = _setup(url, folder)
     from portal.plugins.easypost import sign
     path = f"/webhooks/carriers/easypost?shop={slug}"
     n = args.events
@@ -95,10 +116,14 @@ def main() -> None:
                             headers={"X-Hmac-Signature": sign(secret, body)}).status_code
                 for body in bodies]
     seconds = time.perf_counter() - started
+    receipts, taken_scans = _counts(app)
+    print(f"in process:  {n:,} events taken in in {seconds:.2f} s = {n / seconds:,.0f} events/s "
+          f"(budget 1,000); answers {sorted(set(statuses))}; new receipts {receipts - receipts0:,} "
+          f"(want {n:,}), scans before the apply {taken_scans - scans0:,}")
+    applied, seconds = _apply_here(app)
     receipts, scans = _counts(app)
-    print(f"in process:  {n:,} events in {seconds:.2f} s = {n / seconds:,.0f} events/s "
-          f"(budget 1,000); answers {sorted(set(statuses))}; new receipts {receipts - receipts0:,}, "
-          f"new scans {scans - scans0:,} (want {n:,} each)")
+    print(f"             {applied:,} applied in one thread in {seconds:.2f} s = "
+          f"{applied / seconds:,.0f} events/s; new scans {scans - scans0:,} (want {n:,})")
 
     # 2. Through gunicorn, every event twice, from 16 threads.
     with socket.socket() as s:
@@ -109,6 +134,8 @@ def main() -> None:
     server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind",
                                f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"], env=env,
                               stdout=open(folder / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
+    worker = subprocess.Popen([str(BIN / "flask"), "--app", "portal", "worker"], env=env, cwd=ROOT,
+                              stdout=open(folder / "worker.log", "wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -132,16 +159,27 @@ def main() -> None:
         with ThreadPoolExecutor(16) as pool:
             statuses = list(pool.map(post, twice))
         seconds = time.perf_counter() - started
+        receipts, taken_scans = _counts(app)
+        waiting = _waiting(app)
+        while _waiting(app) and time.perf_counter() - started < seconds + 120:
+            time.sleep(0.05)
+        applied_after = time.perf_counter() - started
     finally:
         server.terminate()
+        worker.terminate()
         server.wait(30)
-    receipts, scans = _counts(app)
+        worker.wait(30)
+    _, scans = _counts(app)
     print(f"gunicorn:    {n:,} events sent twice ({2 * n:,} requests) in {seconds:.2f} s = "
-          f"{n / seconds:,.0f} events/s, {2 * n / seconds:,.0f} requests/s (budget 1,000 events/s); "
-          f"answers {sorted(set(statuses))}; new receipts {receipts - receipts0:,}, "
-          f"new scans {scans - scans0:,} (want {n:,} each)")
-    locked = (folder / "gunicorn.log").read_text(errors="replace").count("database is locked")
-    print(f"'database is locked' in the server log: {locked}")
+          f"{n / seconds:,.0f} events/s, {2 * n / seconds:,.0f} requests/s taken in (budget "
+          f"1,000 events/s); answers {sorted(set(statuses))}; new receipts {receipts - receipts0:,} "
+          f"(want {n:,}), {waiting:,} still to apply at the last answer")
+    print(f"             all applied by the worker {applied_after:.2f} s after the first post "
+          f"({n / applied_after:,.0f} events/s end to end); new scans {scans - scans0:,} "
+          f"(want {n:,}); scans applied while taking in: {taken_scans - scans0:,}")
+    locked = sum((folder / log).read_text(errors="replace").count("database is locked")
+                 for log in ("gunicorn.log", "worker.log"))
+    print(f"'database is locked' in the server and worker logs: {locked}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ immediate mode (``HUEY_IMMEDIATE``): a task runs at once, in the caller.
 """
 
 import logging
+import threading
+import time
 from email.utils import formataddr
 
 import click
@@ -19,12 +21,45 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from portal.hooks import order_events
 from portal import mail, notifications, outbox, payments
 from portal.notifications import emails as _emails  # noqa: F401 (notifications.emails below)
-from portal.shipping import tracking
+from portal.shipping import carrier_webhooks, tracking, webhook_apply
 from portal.db import database
 from portal.orders import delays, ledger
 from portal.demo import life as demo_life
 
 log = logging.getLogger("portal.background")
+
+# Carrier pushes taken in by one web process start at most one apply per this many
+# seconds; the apply then runs once more this much later for the pushes taken in
+# while it ran (see ApplyDue).
+APPLY_WINDOW = 0.5
+
+
+class ApplyDue:
+    """Coalesces the apply of carrier pushes in one web process: the first push of a
+    window enqueues ``apply_webhooks``, the others of the window rely on it. Nothing is
+    left behind: a push skipped at time t was committed before t < start + window, and
+    the apply that was enqueued at ``start`` runs again (its follow-up) after
+    its end + window, so one of its two runs reads the push. The worker's sweep
+    catches what a crash or a failed enqueue left."""
+
+    def __init__(self, window: float = APPLY_WINDOW):
+        self.window = window
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def claim(self) -> bool:
+        """Whether this push should enqueue the apply (the window's first)."""
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next:
+                return False
+            self._next = now + self.window
+            return True
+
+    def release(self) -> None:
+        """The enqueue failed: let the next push try again."""
+        with self._lock:
+            self._next = 0.0
 
 
 def make_huey(config: dict, instance_path: str):
@@ -84,6 +119,19 @@ def init_app(app: Flask) -> None:
         "demo_life": huey.periodic_task(crontab(minute="*/10"), name="demo_life")(
             in_app(demo_life.keep_going)),
     }
+    def apply_webhooks(follow_up: bool = False):
+        applied = webhook_apply.apply_pending()
+        if follow_up and not huey.immediate:
+            tasks["apply_webhooks"].schedule(args=(False,), delay=due.window)
+        return applied
+
+    # Carrier pushes taken in: applied after the commit of each (coalesced), and swept
+    # once a minute for what a crash between intake and apply left.
+    due = app.extensions["portal.webhook_apply_due"] = ApplyDue()
+    tasks["apply_webhooks"] = huey.task(name="apply_webhooks")(in_app(apply_webhooks))
+    tasks["sweep_webhooks"] = huey.periodic_task(crontab(minute="*"), name="sweep_webhooks")(
+        in_app(webhook_apply.apply_pending))
+
     def send_mail(to: str, subject: str, text: str) -> None:
         # An account's e-mail (portal.mail): raised while the server is down, so Huey
         # tries again, a minute apart, for about an hour.
@@ -98,6 +146,14 @@ def init_app(app: Flask) -> None:
     def _deliver_after_commit(exc):
         # The view's transactions are over: what it wrote to the outbox is committed
         # (or was never written). The worker delivers it; in tests it runs here, at once.
+        if carrier_webhooks.take_taken_in() and exc is None:
+            # In tests (immediate) every push is applied here, before the next request.
+            if huey.immediate or due.claim():
+                try:
+                    tasks["apply_webhooks"](True)
+                except Exception:
+                    due.release()
+                    log.exception("could not start applying carrier pushes; the sweep does")
         if ledger.take_requested() and exc is None:  # payment calls a change asked for
             try:
                 tasks["reconcile_payments"]()
@@ -128,16 +184,25 @@ def outbox_command(retry: bool, deliver: bool):
         if retry:
             click.echo(f"{outbox.retry_given_up()} given-up event(s) are due again.")
         if deliver:
+            applied = webhook_apply.apply_pending()
+            click.echo(f"Applied {applied.receipts} carrier push(es), {applied.scans} new "
+                       f"scan(s), {applied.failed} with a report that failed.")
             report = outbox.deliver_due(current_app.extensions["portal.outbox_consumers"])
             click.echo(f"Delivered {report.delivered}, retrying {report.retrying}, "
                        f"given up {len(report.given_up)}.")
         events = outbox.undelivered()
+        waiting, failed_pushes = webhook_apply.pending(), webhook_apply.failed()
     for event in events:
         state = (f"due {event.next_attempt_at:%Y-%m-%d %H:%M:%S}" if event.next_attempt_at
                  else "GIVEN UP")
         click.echo(f"#{event.id} {event.kind} order {event.order_id} · {event.attempts} "
                    f"attempt(s) · {state}" + (f" · {event.last_error}" if event.last_error else ""))
     click.echo(f"{len(events)} undelivered event(s)." if events else "Every event is delivered.")
+    for receipt in failed_pushes:
+        click.echo(f"Carrier push #{receipt.id} ({receipt.carrier_code}, received "
+                   f"{receipt.received_at:%Y-%m-%d %H:%M:%S}) NOT APPLIED · {receipt.error}")
+    if waiting:
+        click.echo(f"{waiting} carrier push(es) waiting to be applied.")
 
 
 @click.command("worker")

@@ -396,15 +396,22 @@ class AccountLink(BaseModel):
 
 
 class WebhookReceipt(BaseModel):
-    """A carrier push taken in: the same event id is processed once."""
+    """A carrier push taken in: the same event id is taken in once, its parsed reports
+    kept here and applied after the answer (``portal.shipping.webhook_apply``)."""
 
     shop = ForeignKeyField(Shop, on_delete="CASCADE")
     carrier_code = CharField(max_length=40)
     event_id = CharField(max_length=120)  # "sha256:" + the hash of the carrier's whole id
     received_at = DateTimeField(default=utcnow)
+    reports = TextField(default="[]", constraints=[SQL("DEFAULT '[]'")])  # JSON TrackingReports
+    applied_at = DateTimeField(null=True)  # None while its reports wait to be applied
+    error = TextField(default="", constraints=[SQL("DEFAULT ''")])  # why a report did not apply
 
     class Meta:
-        indexes = ((("shop", "carrier_code", "event_id"), True),)
+        # (applied_at, id): the receipts still to apply, in order, read from the index
+        # alone however many applied ones pile up behind them.
+        indexes = ((("shop", "carrier_code", "event_id"), True),
+                   (("applied_at", "id"), False))
 
 
 class OutboxEvent(BaseModel):

@@ -146,6 +146,9 @@ def test_a_database_at_the_first_migration_keeps_its_data_when_upgraded(scratch)
     assert "duplicate" in requests[0][2]
     assert db.execute_sql("SELECT event_id FROM webhook_receipt").fetchall() \
         == [(event_key("evt_123"),)]
+    # A receipt from before 0019 was applied inside its request: not applied again.
+    assert db.execute_sql("SELECT applied_at IS NOT NULL, reports, error FROM webhook_receipt"
+                          ).fetchall() == [(True, "[]", "")]
     # And the new rule holds: a second open cancellation is refused by the database.
     with pytest.raises(Exception):
         with db.atomic():
