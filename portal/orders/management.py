@@ -5,6 +5,7 @@ sorting, all on keyset pages; the dashboard's figures; the CSV export. Every
 function takes the shop and never returns another shop's orders.
 """
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,7 +19,8 @@ from portal.money import to_decimal
 from portal.orders import search
 from portal.orders.lifecycle import Status
 from portal.orders.numbers import normalise
-from portal.orders.queries import Page, keyset_page, number_starts
+from portal.orders.queries import (ROW_COLUMNS, Page, keyset_page, number_starts,
+                                   row_type)
 
 DELAYED = "delayed"
 REQUESTS = "requests"  # orders with a buyer request the seller has to act on
@@ -145,11 +147,24 @@ def filtered(shop: Shop, filters: Filters, now: datetime, *columns):
     return query
 
 
+BuyerRef = namedtuple("BuyerRef", "id name email")
+SellerRow = row_type("SellerRow", ("seller_unread", "buyer"),
+                     "One order on Order Management's list, with its buyer (a BuyerRef).")
+_SELLER_COLUMNS = ROW_COLUMNS + (Order.seller_unread, User.id, User.name, User.email)
+_BUYER_AT = len(ROW_COLUMNS) + 1
+
+
+def _seller_row(values: tuple):
+    return SellerRow(*values[:_BUYER_AT], BuyerRef(*values[_BUYER_AT:]))
+
+
 def shop_orders(shop: Shop, filters: Filters, now: datetime, *, before: str | None = None,
                 after: str | None = None, limit: int = 50) -> Page:
+    """One page of the shop's orders as ``SellerRow`` (the list's columns, no model)."""
     _, column, descending = SORTS[filters.sort]
-    return keyset_page(filtered(shop, filters, now), before=before, after=after, limit=limit,
-                       sort=column, descending=descending)
+    query = filtered(shop, filters, now, *_SELLER_COLUMNS).tuples()
+    return keyset_page(query, before=before, after=after, limit=limit,
+                       sort=column, descending=descending, row=_seller_row)
 
 
 def status_counts(shop: Shop, now: datetime) -> dict[str, int]:

@@ -115,11 +115,14 @@ _ROW_FIELDS = tuple(c.name for c in ROW_COLUMNS)
 ShopRef = namedtuple("ShopRef", "id name handling_days timezone")
 
 
-class BuyerRow(namedtuple("BuyerRow", _ROW_FIELDS + ("buyer_unread", "shop")), _RowBadges):
-    """One order on the buyer's Orders list, with its shop (a :class:`ShopRef`)."""
+def row_type(name: str, extra: tuple[str, ...], doc: str) -> type:
+    """A list row's class: ``ROW_COLUMNS``, then ``extra``, with the status badge's answers."""
+    base = namedtuple(name, _ROW_FIELDS + extra)
+    return type(name, (base, _RowBadges), {"__slots__": (), "__doc__": doc})
 
-    __slots__ = ()
 
+BuyerRow = row_type("BuyerRow", ("buyer_unread", "shop"),
+                    "One order on the buyer's Orders list, with its shop (a ShopRef).")
 
 _BUYER_COLUMNS = ROW_COLUMNS + (Order.buyer_unread, Shop.id, Shop.name, Shop.handling_days,
                                 Shop.timezone)
