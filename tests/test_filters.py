@@ -37,3 +37,13 @@ def test_a_pattern_with_a_time_zone_is_left_to_babel(monkeypatch):
             assert filters.when(datetime(2026, 3, 1, 12, 5)).endswith(("UTC", "EST", "GMT"))
     finally:
         filters._when_parts.cache_clear()
+
+
+def test_link_prefix_plus_a_number_is_url_for(app):
+    from flask import url_for
+
+    with app.test_request_context("/", base_url="http://shop.example/portal"):
+        for endpoint in ("seller.order", "buyer.order_detail"):
+            prefix = filters.link_prefix(endpoint, "number")
+            assert prefix + "SO-2026-000123" == url_for(endpoint, number="SO-2026-000123")
+            assert prefix.startswith("/portal/")

