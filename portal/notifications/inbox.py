@@ -7,6 +7,7 @@ writing a second row. Every read and write here is limited to one user's own row
 """
 
 from flask import current_app
+from peewee import SQL, Select, fn
 
 from portal import outbox
 from portal.models import Notification, utcnow
@@ -38,9 +39,16 @@ INBOX = outbox.Consumer("notifications", EVENT_KINDS, _targets, _deliver)
 
 def unread_count(user_id: int) -> int:
     """How many of the user's notifications are unread, counted up to ``BADGE_CAP + 1``."""
-    return (Notification.select(Notification.id)
-            .where((Notification.user == user_id) & Notification.read_at.is_null())
-            .limit(BADGE_CAP + 1).count())
+    return unread_query(user_id).bind(Notification._meta.database).scalar()
+
+
+def unread_query(user_id: int) -> Select:
+    """:func:`unread_count` as a query not yet run (one value), for a page to ask it
+    together with others in one statement."""
+    unread = (Notification.select(Notification.id)
+              .where((Notification.user == user_id) & Notification.read_at.is_null())
+              .limit(BADGE_CAP + 1))
+    return Select(from_list=[unread.alias("unread")], columns=[fn.COUNT(SQL("*"))])
 
 
 def page(user_id: int, *, unread_only: bool = False, before: int | None = None,

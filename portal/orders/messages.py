@@ -138,11 +138,18 @@ def unread_for_shop(shop_id: int) -> int:
 
 def unread_for_user(user: User) -> int:
     """The nav badge: unread messages for a buyer, or for a seller's shops (one query)."""
+    return unread_query(user).scalar() or 0
+
+
+def unread_query(user: User):
+    """:func:`unread_for_user` as a query not yet run (one value), for a page to ask
+    it together with others in one statement."""
     if not user.is_seller:
-        return unread_for_buyer(user.id)
+        return (Order.select(fn.COALESCE(fn.SUM(Order.buyer_unread), 0))
+                .where((Order.buyer == user.id) & (Order.buyer_unread > 0)))
     shops = Shop.select(Shop.id).where(Shop.owner == user.id)
     return (Order.select(fn.COALESCE(fn.SUM(Order.seller_unread), 0))
-            .where(Order.shop.in_(shops) & (Order.seller_unread > 0)).scalar()) or 0
+            .where(Order.shop.in_(shops) & (Order.seller_unread > 0)))
 
 
 def unread_orders_for_shop(shop_id: int, limit: int = 5) -> list[Order]:

@@ -6,6 +6,7 @@ costs a fixed number of queries, whatever the number of rows.
 """
 
 import hashlib
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -63,12 +64,14 @@ class Page:
 
 
 def keyset_page(query, *, before: str | None, after: str | None, limit: int,
-                sort=Order.placed_at, descending: bool = True) -> Page:
+                sort=Order.placed_at, descending: bool = True, row=None) -> Page:
     """Run ``query`` (orders, unsorted) for one page sorted by ``sort`` then id.
 
     ``before`` continues down the list from a cursor, ``after`` goes back up;
     both are index range scans on (sort, id), so page 10,000 costs what page 1
-    costs. Newest first is ``sort=placed_at, descending=True``.
+    costs. Newest first is ``sort=placed_at, descending=True``. ``row``, when
+    given, turns each of the query's tuples into the page's row (which has ``id``
+    and the sort column).
     """
     key = Tuple(sort, Order.id)
     down = [sort.desc(), Order.id.desc()] if descending else [sort.asc(), Order.id.asc()]
@@ -86,11 +89,48 @@ def keyset_page(query, *, before: str | None, after: str | None, limit: int,
         rows = list(query.order_by(*down).limit(limit + 1))
         has_newer, has_older = bool(before), len(rows) > limit
         rows = rows[:limit]
+    if row is not None:
+        rows = [row(r) for r in rows]
     return Page(
         rows=rows,
         newer=encode_cursor(rows[0], sort) if rows and has_newer else None,
         older=encode_cursor(rows[-1], sort) if rows and has_older else None,
     )
+
+
+class _RowBadges:
+    """What the status badge asks of a list row, as :class:`Order` answers it."""
+
+    __slots__ = ()
+    partially_shipped = Order.partially_shipped
+    partly_returned = Order.partly_returned
+
+
+# A list row holds the columns its page shows, not a model: peewee builds a full
+# ``Order`` (40 columns, three timestamps) for about 0.1 ms, a tuple for a tenth of it.
+ROW_COLUMNS = (Order.id, Order.number, Order.status, Order.placed_at, Order.total,
+               Order.currency, Order.item_summary, Order.item_count, Order.shipped_count,
+               Order.returned_count, Order.estimated_delivery, Order.delay_note)
+_ROW_FIELDS = tuple(c.name for c in ROW_COLUMNS)
+ShopRef = namedtuple("ShopRef", "id name handling_days timezone")
+
+
+def row_type(name: str, extra: tuple[str, ...], doc: str) -> type:
+    """A list row's class: ``ROW_COLUMNS``, then ``extra``, with the status badge's answers."""
+    base = namedtuple(name, _ROW_FIELDS + extra)
+    return type(name, (base, _RowBadges), {"__slots__": (), "__doc__": doc})
+
+
+BuyerRow = row_type("BuyerRow", ("buyer_unread", "shop"),
+                    "One order on the buyer's Orders list, with its shop (a ShopRef).")
+
+_BUYER_COLUMNS = ROW_COLUMNS + (Order.buyer_unread, Shop.id, Shop.name, Shop.handling_days,
+                                Shop.timezone)
+_SHOP_AT = len(ROW_COLUMNS) + 1
+
+
+def _buyer_row(values: tuple) -> BuyerRow:
+    return BuyerRow(*values[:_SHOP_AT], ShopRef(*values[_SHOP_AT:]))
 
 
 def number_starts(number: str):
@@ -131,15 +171,15 @@ def search_clause(text: str):
 def buyer_orders(buyer_id: int, *, status: Status | None = None, q: str = "",
                  before: str | None = None, after: str | None = None,
                  limit: int = 20) -> Page:
-    """One page of the buyer's orders (with their shop), newest first."""
+    """One page of the buyer's orders as :class:`BuyerRow`, newest first."""
     # The shop's handling time and clock ride along: "Running late" needs no query per row.
-    query = (Order.select(Order, Shop.id, Shop.name, Shop.handling_days, Shop.timezone)
-             .join(Shop).where(Order.buyer == buyer_id))
+    query = (Order.select(*_BUYER_COLUMNS).join(Shop).where(Order.buyer == buyer_id)
+             .tuples())
     if status:
         query = query.where(Order.status == status.value)
     if q.strip():
         query = query.where(search_clause(q))
-    return keyset_page(query, before=before, after=after, limit=limit)
+    return keyset_page(query, before=before, after=after, limit=limit, row=_buyer_row)
 
 
 def buyer_status_counts(buyer_id: int) -> dict[str, int]:
