@@ -223,7 +223,7 @@ Order.add_index(Order.index(Order.estimated_delivery, name="orders_late_in_trans
 
 class OrderLine(BaseModel):
     order = ForeignKeyField(Order, backref="lines", on_delete="CASCADE", index=True)
-    variant = ForeignKeyField(Variant, null=True, on_delete="SET NULL", index=True)
+    variant = ForeignKeyField(Variant, null=True, on_delete="SET NULL", index=False)
     # A snapshot of what was bought, so later catalogue edits never rewrite history.
     product_name = CharField(max_length=200)
     sku = CharField(max_length=64, default="")
@@ -237,6 +237,10 @@ class OrderLine(BaseModel):
     # This line's share of the order's coupon discounts (portal.coupons.allocation), so a
     # refund of the line gives back what the buyer paid for it: line_total - discount.
     discount = IntegerField(default=0)
+
+    class Meta:
+        # A product's orders (the seller's search) from the index alone, no line row.
+        indexes = ((("variant", "order"), False),)
 
 
 class Shipment(BaseModel):

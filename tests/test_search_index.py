@@ -280,3 +280,51 @@ def test_the_migration_indexes_the_rows_already_there(scratch):
                 sku="", size="M", colour="", unit_price=100, quantity=1, line_total=100,
                 picked=False, shipped_quantity=0, discount=0)
         assert found("SELECT name FROM line_name WHERE name ILIKE ?", "%ak tra%") == ["Oak tray"]
+
+
+@pytest.mark.parametrize("q", ["Buyer", "ea Buy", "tote", "mug", "ab", "@example.com", "zzqq"])
+def test_few_matches_read_by_id_list_what_the_walk_lists(client, auth, orders, monkeypatch, q):
+    auth.login(SELLER)
+    by_id = seller_finds(client, q)
+    monkeypatch.setattr(management, "FEW_ORDERS", 0)  # every search now walks the list
+    assert seller_finds(client, q) == by_id
+    monkeypatch.setattr(management, "FEW_ORDERS", 500)
+    assert seller_finds(client, q + "-nothing") == []
+
+
+def test_the_id_set_stops_past_few_orders(app, shop, orders, monkeypatch):
+    if not is_sqlite():  # PostgreSQL's planner places the match sets itself
+        assert management.search_order_ids(shop, "Buyer") is None
+        return
+    with database.connection_context():
+        both = sorted([orders["mug"].id, orders["tote"].id])
+        assert management.search_order_ids(shop, "Buyer") == both  # not the other shop's
+        assert management.search_order_ids(shop, "nothing like it") == []
+        monkeypatch.setattr(management, "FEW_ORDERS", 1)
+        assert management.search_order_ids(shop, "Buyer") is None
+        monkeypatch.setattr(management, "FEW_BUYERS", 1)
+        monkeypatch.setattr(management, "FEW_ORDERS", 500)
+        assert management.search_order_ids(shop, "Buyer") is None  # many people: the walk
+
+
+def test_a_few_matches_are_read_by_primary_key(app, shop, orders, monkeypatch):
+    if not is_sqlite():
+        pytest.skip("SQLite's planner; PostgreSQL places the id list itself")
+    with database.connection_context():
+        ids = management.search_order_ids(shop, "Buyer")
+        listed = (management.filtered(shop, Filters(q="Buyer"), utcnow(), ids=ids)
+                  .order_by(Order.placed_at.desc(), Order.id.desc()).limit(51))
+        plan = _plan(listed)
+        assert "SEARCH t1 USING INTEGER PRIMARY KEY" in plan, plan
+        assert "orders_shop_id" not in plan, plan  # not a walk of the shop's orders
+        statements = []
+        real = database.obj.execute_sql
+        monkeypatch.setattr(database.obj, "execute_sql", lambda sql, params=None, *a, **k: (
+            statements.append((sql, params)) or real(sql, params, *a, **k)))
+        management.search_order_ids(shop, "Buyer")
+        union = next((sql, p) for sql, p in statements if "UNION ALL" in sql)
+        arms = "\n".join(str(row[-1]) for row in database.execute_sql(
+            "EXPLAIN QUERY PLAN " + union[0], union[1]).fetchall())
+        assert "COVERING INDEX order_line_variant_id_order_id" in arms, arms  # no line rows
+        assert "orders_shop_id" not in arms, arms
+        assert "COVERING INDEX orders_buyer_id" in arms, arms

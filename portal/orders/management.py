@@ -80,16 +80,8 @@ def search_clause(shop: Shop, text: str):
     its catalogue), not buyers: that would be a scan of every person.
     """
     text = text.strip()
-    if search.is_short(text):
-        products = Product.select(Product.id).where((Product.shop == shop.id)
-                                                     & Product.name.contains(text))
-    else:
-        products = search.products_containing(shop.id, text)
-    variants = Variant.select(Variant.id).where(Variant.product.in_(products))
-    clause = (Order.id.in_(OrderLine.select(OrderLine.order)
-                             .where(OrderLine.variant.in_(variants)))
-              | Order.id.in_(Shipment.select(Shipment.order).where(
-                  Shipment.tracking_number == text.upper().replace(" ", ""))))
+    clause = (Order.id.in_(_product_orders(shop, text))
+              | Order.id.in_(_tracked_orders(text)))
     buyers = None if search.is_short(text) else _buyers_clause(text)
     if buyers is not None:
         clause |= buyers
@@ -97,6 +89,64 @@ def search_clause(shop: Shop, text: str):
     if number:
         clause |= number_starts(number)
     return clause
+
+
+def _product_orders(shop: Shop, text: str):
+    """Ids of the orders with a line of the shop's products whose name has ``text``
+    (read from the lines' (variant, order) index alone)."""
+    if search.is_short(text):
+        products = Product.select(Product.id).where((Product.shop == shop.id)
+                                                     & Product.name.contains(text))
+    else:
+        products = search.products_containing(shop.id, text)
+    variants = Variant.select(Variant.id).where(Variant.product.in_(products))
+    return OrderLine.select(OrderLine.order).where(OrderLine.variant.in_(variants))
+
+
+def _tracked_orders(text: str):
+    return Shipment.select(Shipment.order).where(
+        Shipment.tracking_number == text.upper().replace(" ", ""))
+
+
+FEW_ORDERS = 500  # matches up to which a search lists the orders from their ids
+
+
+def search_order_ids(shop: Shop, text: str) -> list[int] | None:
+    """The ids of the shop's orders a search matches, when there are at most
+    ``FEW_ORDERS`` of them (one statement that stops there), so that the list reads
+    just those; ``None`` when there are more, or the text names more than
+    ``FEW_BUYERS`` people, and the list walks the shop's orders testing
+    :func:`search_clause` instead: dense matches fill a page early.
+
+    SQLite only: without statistics its planner walks the shop's index testing each
+    order against even a handful of ids (about 10,000 index entries in a big shop);
+    PostgreSQL weighs the two plans from its own statistics (``None`` there).
+    """
+    if not is_sqlite():
+        return None
+    text = text.strip()
+    kept = _kept_to(shop)
+    union = (_product_orders(shop, text)  # the shop's products: its own orders already
+             + Order.select(Order.id).where(Order.id.in_(_tracked_orders(text)) & kept))
+    if not search.is_short(text):
+        people = search.user_ids_containing(text, FEW_BUYERS + 1)
+        if len(people) > FEW_BUYERS:
+            return None
+        if people:  # (the buyer index holds the shop: read from the index alone)
+            union += Order.select(Order.id).where(Order.buyer.in_(people) & kept)
+    number = normalise(text)
+    if number:
+        union += Order.select(Order.id).where(number_starts(number) & kept)
+    # UNION ALL stops at the limit; an order matched twice counts twice, which only
+    # sends a borderline search to the walk
+    found = [row[0] for row in union.limit(FEW_ORDERS + 1).tuples()]
+    return None if len(found) > FEW_ORDERS else sorted(set(found))
+
+
+def _kept_to(shop: Shop):
+    """The shop test for orders found another way (by id, by buyer): the "+ 0" keeps
+    SQLite from walking the shop's index and testing each of its orders instead."""
+    return (Order.shop + 0) == shop.id
 
 
 FEW_BUYERS = 200  # people matching a search, past which their orders are not listed first
@@ -126,11 +176,15 @@ def _buyers_clause(text: str):
     return Order.buyer.in_(search.users_containing(text))
 
 
-def filtered(shop: Shop, filters: Filters, now: datetime, *columns):
-    """The shop's orders (with their buyer) that pass ``filters``, unsorted."""
+def filtered(shop: Shop, filters: Filters, now: datetime, *columns, ids=None):
+    """The shop's orders (with their buyer) that pass ``filters``, unsorted; with
+    ``ids`` (what :func:`search_order_ids` found), those orders instead of a search."""
     query = (Order.select(*(columns or (Order, User.id, User.name, User.email)))
-             .join(User, on=(Order.buyer == User.id))
-             .where(Order.shop == shop.id))
+             .join(User, on=(Order.buyer == User.id)))
+    if ids is None:
+        query = query.where(Order.shop == shop.id)
+    else:
+        query = query.where(Order.id.in_(ids) & _kept_to(shop))
     if filters.status == DELAYED:
         query = query.where(delayed_clause(shop, now))
     elif filters.status == REQUESTS:
@@ -138,7 +192,7 @@ def filtered(shop: Shop, filters: Filters, now: datetime, *columns):
             requests_needing_action(shop).select(OrderRequest.order)))
     elif filters.status:
         query = query.where(Order.status == filters.status)
-    if filters.q:
+    if filters.q and ids is None:
         query = query.where(search_clause(shop, filters.q))
     if filters.placed_from:
         query = query.where(Order.placed_at >= filters.placed_from)
@@ -162,7 +216,8 @@ def shop_orders(shop: Shop, filters: Filters, now: datetime, *, before: str | No
                 after: str | None = None, limit: int = 50) -> Page:
     """One page of the shop's orders as ``SellerRow`` (the list's columns, no model)."""
     _, column, descending = SORTS[filters.sort]
-    query = filtered(shop, filters, now, *_SELLER_COLUMNS).tuples()
+    ids = search_order_ids(shop, filters.q) if filters.q else None
+    query = filtered(shop, filters, now, *_SELLER_COLUMNS, ids=ids).tuples()
     return keyset_page(query, before=before, after=after, limit=limit,
                        sort=column, descending=descending, row=_seller_row)
 
