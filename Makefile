@@ -79,11 +79,15 @@ serve: install
 # Every benchmark, each figure printed beside its budget (bench/README.md): seeding
 # (its database is kept for the pages when there is none yet), the buyer's pages with
 # the bare view in the same run, Order Management, carrier webhooks.
+# BENCH_DATABASE_URL=postgresql://... (an empty database, filled by COPY from the SQLite
+# one the first time) measures the same pages on PostgreSQL too.
 BENCH_ORDERS ?= 1000000
 bench: install
 	$(BIN)/python bench/seed.py --orders $(BENCH_ORDERS) $(if $(wildcard instance/bench/orders-$(BENCH_ORDERS).sqlite3),,--keep)
 	$(BIN)/python bench/buyer_pages.py --orders $(BENCH_ORDERS)
 	$(BIN)/python bench/seller_pages.py --orders $(BENCH_ORDERS)
+	$(if $(BENCH_DATABASE_URL),$(BIN)/python bench/buyer_pages.py --orders $(BENCH_ORDERS) --database $(BENCH_DATABASE_URL))
+	$(if $(BENCH_DATABASE_URL),$(BIN)/python bench/seller_pages.py --orders $(BENCH_ORDERS) --database $(BENCH_DATABASE_URL))
 	$(BIN)/python bench/webhooks.py
 
 # A load test: gunicorn and the worker on a demo database, Locust headless for a fixed

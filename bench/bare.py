@@ -1,9 +1,10 @@
 """The yardstick: a bare Flask app that shows the same rows with hand-written SQL.
 
 No login, session, CSRF, ORM, htmx or locale-aware formatting: one sqlite3
-connection per request (as in Flask's tutorial), the same queries the portal's
-pages run, and templates that show the same fields. The buyer is a query
-parameter. bench/buyer_pages.py times it beside the portal, in the same run.
+connection per request (as in Flask's tutorial), or one psycopg2 connection kept
+for every request for a ``postgresql://`` URL, the same queries the portal's pages run, and templates that
+show the same fields. The buyer is a query parameter. bench/buyer_pages.py times it
+beside the portal, in the same run.
 """
 
 import sqlite3
@@ -15,13 +16,44 @@ SPENDING_STATUSES = ("pending", "processed", "shipped", "delivered")
 STATUSES = ("pending", "processed", "shipped", "delivered", "cancelled", "returned")
 
 
-def create_bare_app(database_path: str) -> Flask:
-    app = Flask(__name__)
+class _Postgres:
+    """psycopg2 with sqlite3's ``execute(sql, params)`` and ``?`` marks."""
 
-    def db() -> sqlite3.Connection:
+    def __init__(self, url: str):
+        import psycopg2
+        import psycopg2.extras
+
+        self.conn = psycopg2.connect(url)
+        self.conn.autocommit = True  # reads only; no transaction left open between requests
+        self.factory = psycopg2.extras.DictCursor
+
+    def execute(self, sql: str, params=()):
+        cursor = self.conn.cursor(cursor_factory=self.factory)
+        cursor.execute(sql.replace("?", "%s"), tuple(params))
+        return cursor
+
+    def close(self):
+        pass  # kept for the next request, as the portal pools its connections
+
+
+def _stamp(value) -> datetime:  # SQLite gives text, PostgreSQL a datetime
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def create_bare_app(database: str) -> Flask:
+    """The bare app on a SQLite file's path or a ``postgresql://`` URL."""
+    app = Flask(__name__)
+    # A PostgreSQL connection costs milliseconds to open (a SQLite file microseconds),
+    # and the portal pools them: one is kept for every request here too.
+    postgres = _Postgres(database) if database.startswith("postgresql://") else None
+
+    def db():
         if "db" not in g:
-            g.db = sqlite3.connect(database_path)
-            g.db.row_factory = sqlite3.Row
+            if postgres is not None:
+                g.db = postgres
+            else:
+                g.db = sqlite3.connect(database)
+                g.db.row_factory = sqlite3.Row
         return g.db
 
     @app.teardown_appcontext
@@ -69,7 +101,7 @@ def create_bare_app(database_path: str) -> Flask:
         older = None
         if len(rows) > 20:
             last = rows[19]
-            older = (datetime.fromisoformat(last["placed_at"]).strftime("%Y%m%d%H%M%S%f")
+            older = (_stamp(last["placed_at"]).strftime("%Y%m%d%H%M%S%f")
                      + f".{last['id']}")
         template = "bare_orders.html" if spending is not None else "bare_list.html"
         return render_template(template, rows=rows[:20], counts=counts, spending=spending,
@@ -87,7 +119,7 @@ def create_bare_app(database_path: str) -> Flask:
         lines = db().execute("SELECT * FROM order_line WHERE order_id = ? ORDER BY id",
                              (order["id"],)).fetchall()
         timeline = db().execute(
-            "SELECT e.*, u.name AS actor_name FROM order_event e LEFT JOIN user u "
+            "SELECT e.*, u.name AS actor_name FROM order_event e LEFT JOIN \"user\" u "
             "ON u.id = e.actor_id WHERE e.order_id = ? ORDER BY e.created_at DESC, e.id DESC",
             (order["id"],)).fetchall()
         shipments = [dict(s) for s in db().execute(
@@ -106,7 +138,7 @@ def create_bare_app(database_path: str) -> Flask:
                                timeline=timeline, shipments=shipments, buyer=buyer)
 
     app.jinja_env.filters["money"] = lambda minor: f"${minor / 100:,.2f}"
-    app.jinja_env.filters["day"] = lambda text: datetime.fromisoformat(text).strftime("%b %d, %Y")
+    app.jinja_env.filters["day"] = lambda value: _stamp(value).strftime("%b %d, %Y")
     app.jinja_env.filters["when"] = \
-        lambda text: datetime.fromisoformat(text).strftime("%b %d, %Y, %I:%M %p")
+        lambda value: _stamp(value).strftime("%b %d, %Y, %I:%M %p")
     return app

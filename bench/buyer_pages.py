@@ -1,6 +1,6 @@
 """Server time of the buyer's pages on a big demo database, beside a bare Flask view.
 
-    .venv/bin/python bench/buyer_pages.py [--orders N] [--runs R]
+    .venv/bin/python bench/buyer_pages.py [--orders N] [--runs R] [--database URL]
 
 Builds (once per size) a SQLite database of N demo orders (default 1,000,000),
 logs in through the login form (CSRF on, real argon2 parameters) as the demo
@@ -8,7 +8,9 @@ buyer and as a generated buyer, and times each page with Flask's test client:
 the time from the WSGI call to the last byte of the body, so sessions, CSRF,
 queries, templates and headers are in it and the test client is not. The bare
 app (bench/bare.py) fetches the same rows with hand-written SQL and renders a
-plain template, measured in the same run. Also: SQL statements per page (peewee
+plain template, measured in the same run. With ``--database postgresql://...``
+both run on PostgreSQL, filled from that SQLite database with COPY the first time
+(bench/common.py ``postgres_database``). Also: SQL statements per page (peewee
 logs each one) and the compressed size of the page's HTML plus its CSS.
 
 Budgets (PRODUCT.md): Orders page and order detail 5 ms median, each within 2x
@@ -26,7 +28,7 @@ import sys
 import time
 from datetime import date
 
-from common import ROOT, demo_database, portal_app
+from common import ROOT, demo_database, portal_app, postgres_database
 
 from bare import create_bare_app
 
@@ -125,12 +127,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50, help="timed requests per page")
+    parser.add_argument("--database", help="a postgresql:// URL (empty: filled by COPY)")
     args = parser.parse_args()
     path = demo_database(args.orders)
+    url = postgres_database(args.orders, args.database) if args.database else None
 
-    app = portal_app(path)
+    app = portal_app(path, **({"DATABASE_URL": url} if url else {}))
     app.wsgi_app = portal_timer = ServerTimer(app.wsgi_app)
-    bare_app = create_bare_app(str(path))
+    bare_app = create_bare_app(url or str(path))
     bare_app.wsgi_app = bare_timer = ServerTimer(bare_app.wsgi_app)
     bare_client = bare_app.test_client()
     css = (ROOT / "static" / "css" / "portal.css").read_bytes()
@@ -147,7 +151,8 @@ def main() -> None:
     generated = f"buyer{max(3, min(50_000, n_buyers // 2))}@example.com"
     print(f"# bench/buyer_pages.py, {date.today()}, {args.orders:,} orders, {args.runs} runs "
           f"per page; {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {__import__('sqlite3').sqlite_version}")
+          + (f"PostgreSQL ({url.rsplit('@', 1)[-1]})" if url
+             else f"SQLite {__import__('sqlite3').sqlite_version}"))
     print("# ms = server time, median and p90; bare = the bare view's median; "
           "q = SQL statements; KB = gzipped HTML + CSS")
     over = []

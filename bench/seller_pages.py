@@ -1,6 +1,6 @@
 """Server time of the seller's Order Management pages on a big demo database.
 
-    .venv/bin/python bench/seller_pages.py [--orders 1000000] [--runs 30]
+    .venv/bin/python bench/seller_pages.py [--orders 1000000] [--runs 30] [--database URL]
 
 Uses the same database as buyer_pages.py (instance/bench/orders-<N>.sqlite3, built
 first if missing) and the same timer (WSGI, from the call to the last byte). The
@@ -13,7 +13,7 @@ import logging
 import re
 import statistics
 
-from common import demo_database, portal_app
+from common import demo_database, portal_app, postgres_database
 
 from buyer_pages import ServerTimer, StatementCounter, log_in, p90, timed
 
@@ -30,9 +30,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--database", help="a postgresql:// URL (empty: filled by COPY)")
     args = parser.parse_args()
 
-    app = portal_app(demo_database(args.orders))
+    path = demo_database(args.orders)
+    url = postgres_database(args.orders, args.database) if args.database else None
+    app = portal_app(path, **({"DATABASE_URL": url} if url else {}))
     timer = ServerTimer(app.wsgi_app)
     app.wsgi_app = timer
     client = app.test_client()
@@ -57,7 +60,8 @@ def main() -> None:
     counter = StatementCounter()
     logging.getLogger("peewee").setLevel(logging.DEBUG)
     logging.getLogger("peewee").addHandler(counter)
-    print(f"# bench/seller_pages.py, {args.orders:,} orders; {SELLER}'s shop has {total}; "
+    print(f"# bench/seller_pages.py, {'PostgreSQL' if url else 'SQLite'}, {args.orders:,} orders; "
+          f"{SELLER}'s shop has {total}; "
           f"{args.runs} runs per page")
     print(f"  {'page':20} {'median':>7} {'p90':>7}   q")
     for label, url, headers in pages:
