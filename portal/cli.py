@@ -65,8 +65,7 @@ def move_to_postgres_command(target_url: str):
     except MoveRefused as refused:
         raise click.ClickException(str(refused)) from None
     if report.skipped:
-        click.echo(f"Not copied (SQLite's own search tables, PostgreSQL indexes instead; "
-                   f"tables PostgreSQL's triggers fill as the rows arrive): "
+        click.echo(f"Not copied (SQLite's own search tables, PostgreSQL indexes instead): "
                    f"{', '.join(report.skipped)}")
     click.echo(f"Moved {report.rows:,} rows in {len(report.tables)} tables; every count and "
                "sum matches.")
