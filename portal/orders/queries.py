@@ -13,8 +13,8 @@ from datetime import date, datetime
 from peewee import JOIN, Case, Tuple, fn
 
 from portal.db import is_sqlite
-from portal.models import (Order, OrderEvent, OrderLine, Shipment, ShipmentLine, Shop,
-                           TrackingEvent, User)
+from portal.models import (Order, OrderEvent, OrderLine, Product, Shipment, ShipmentLine, Shop,
+                           TrackingEvent, User, Variant)
 from portal.orders import search
 from portal.orders.lifecycle import SPENDING_STATUSES, Status
 from portal.orders.numbers import normalise
@@ -240,6 +240,12 @@ def order_for_buyer(buyer_id: int, number: str) -> Order | None:
             .get_or_none())
 
 
+def returnable():
+    """SQL: whether an order line (joined to its variant and product) is one the shop
+    takes back: its product is returnable, or gone from the catalogue."""
+    return (Product.returnable == True) | Product.id.is_null()  # noqa: E712 (SQL)
+
+
 @dataclass
 class OrderDetail:
     order: Order
@@ -249,12 +255,16 @@ class OrderDetail:
 
 
 def order_detail(order: Order, *, internal: bool = False) -> OrderDetail:
-    """Lines, timeline and packages of an order already checked for access.
+    """Lines (each with ``returnable``), timeline and packages of an order already
+    checked for access.
 
     ``internal`` adds the seller-only events (notes, checklist). Five queries
     at most, whatever the number of lines, events or packages.
     """
-    lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+    lines = list(OrderLine.select(OrderLine, returnable().alias("returnable"))
+                 .join(Variant, JOIN.LEFT_OUTER, on=(OrderLine.variant == Variant.id))
+                 .join(Product, JOIN.LEFT_OUTER, on=(Variant.product == Product.id))
+                 .where(OrderLine.order == order.id).order_by(OrderLine.id))
     timeline = (OrderEvent.select(OrderEvent, User.id, User.name)
                 .join(User, JOIN.LEFT_OUTER, on=(OrderEvent.actor == User.id))
                 .where(OrderEvent.order == order.id)
@@ -262,13 +272,14 @@ def order_detail(order: Order, *, internal: bool = False) -> OrderDetail:
     if not internal:
         timeline = timeline.where(OrderEvent.internal == False)  # noqa: E712 (SQL)
     return OrderDetail(order=order, lines=lines, timeline=list(timeline),
-                       shipments=shipments_with_tracking(order))
+                       shipments=shipments_with_tracking(order, lines))
 
 
-def shipments_with_tracking(order: Order) -> list[Shipment]:
+def shipments_with_tracking(order: Order, lines: list[OrderLine] | None = None) -> list[Shipment]:
     """The order's parcels to the buyer (not the return parcels), each with ``.tracking``
     (its events, newest first) and ``.contents`` ((order line, quantity) pairs): three
-    queries at most."""
+    queries at most. ``lines``: all the order's lines, if the caller has them (the
+    contents then name them instead of reading them again)."""
     shipments = list(Shipment.select().where((Shipment.order == order.id)
                                              & (Shipment.direction == "out"))
                      .order_by(Shipment.shipped_at, Shipment.id))
@@ -281,6 +292,15 @@ def shipments_with_tracking(order: Order) -> list[Shipment]:
                   .order_by(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
         for event in events:
             by_id[event.shipment_id].tracking.append(event)
+        if lines is not None:
+            line_of = {line.id: line for line in lines}
+            contents = (ShipmentLine.select(ShipmentLine.shipment, ShipmentLine.order_line,
+                                            ShipmentLine.quantity)
+                        .where(ShipmentLine.shipment.in_(list(by_id)))
+                        .order_by(ShipmentLine.id).tuples())
+            for shipment_id, line_id, quantity in contents:
+                by_id[shipment_id].contents.append((line_of[line_id], quantity))
+            return shipments
         contents = (ShipmentLine.select(ShipmentLine, OrderLine).join(OrderLine)
                     .where(ShipmentLine.shipment.in_(list(by_id))).order_by(ShipmentLine.id))
         for item in contents:
