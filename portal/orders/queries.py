@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from peewee import JOIN, Case, Tuple, fn
 
-from portal.db import is_sqlite
+from portal.db import is_sqlite, prepared
 from portal.models import (Order, OrderEvent, OrderLine, Product, Shipment, ShipmentLine, Shop,
                            TrackingEvent, User, Variant)
 from portal.orders import search
@@ -235,9 +235,13 @@ def spending_summary(buyer_id: int, today: date, top: int = 5) -> Spending:
 
 def order_for_buyer(buyer_id: int, number: str) -> Order | None:
     """The buyer's order with this number (and its shop), or None for anyone else's."""
+    return next(iter(_buyer_order(normalise(number), int(buyer_id))), None)
+
+
+@prepared
+def _buyer_order(number, buyer_id):
     return (Order.select(Order, Shop).join(Shop)
-            .where((Order.number == normalise(number)) & (Order.buyer == buyer_id))
-            .get_or_none())
+            .where((Order.number == number) & (Order.buyer == buyer_id)).limit(1))
 
 
 def returnable():
@@ -261,18 +265,33 @@ def order_detail(order: Order, *, internal: bool = False) -> OrderDetail:
     ``internal`` adds the seller-only events (notes, checklist). Five queries
     at most, whatever the number of lines, events or packages.
     """
-    lines = list(OrderLine.select(OrderLine, returnable().alias("returnable"))
-                 .join(Variant, JOIN.LEFT_OUTER, on=(OrderLine.variant == Variant.id))
-                 .join(Product, JOIN.LEFT_OUTER, on=(Variant.product == Product.id))
-                 .where(OrderLine.order == order.id).order_by(OrderLine.id))
-    timeline = (OrderEvent.select(OrderEvent, User.id, User.name)
-                .join(User, JOIN.LEFT_OUTER, on=(OrderEvent.actor == User.id))
-                .where(OrderEvent.order == order.id)
-                .order_by(OrderEvent.created_at.desc(), OrderEvent.id.desc()))
-    if not internal:
-        timeline = timeline.where(OrderEvent.internal == False)  # noqa: E712 (SQL)
-    return OrderDetail(order=order, lines=lines, timeline=list(timeline),
+    lines = list(_lines(order.id))
+    timeline = list((_internal_timeline if internal else _timeline)(order.id))
+    return OrderDetail(order=order, lines=lines, timeline=timeline,
                        shipments=shipments_with_tracking(order, lines))
+
+
+@prepared
+def _lines(order_id):
+    return (OrderLine.select(OrderLine, returnable().alias("returnable"))
+            .join(Variant, JOIN.LEFT_OUTER, on=(OrderLine.variant == Variant.id))
+            .join(Product, JOIN.LEFT_OUTER, on=(Variant.product == Product.id))
+            .where(OrderLine.order == order_id).order_by(OrderLine.id))
+
+
+def _events(order_id):
+    return (OrderEvent.select(OrderEvent, User.id, User.name)
+            .join(User, JOIN.LEFT_OUTER, on=(OrderEvent.actor == User.id))
+            .where(OrderEvent.order == order_id)
+            .order_by(OrderEvent.created_at.desc(), OrderEvent.id.desc()))
+
+
+_internal_timeline = prepared(_events)
+
+
+@prepared
+def _timeline(order_id):
+    return _events(order_id).where(OrderEvent.internal == False)  # noqa: E712 (SQL)
 
 
 def shipments_with_tracking(order: Order, lines: list[OrderLine] | None = None) -> list[Shipment]:
@@ -280,9 +299,7 @@ def shipments_with_tracking(order: Order, lines: list[OrderLine] | None = None) 
     (its events, newest first) and ``.contents`` ((order line, quantity) pairs): three
     queries at most. ``lines``: all the order's lines, if the caller has them (the
     contents then name them instead of reading them again)."""
-    shipments = list(Shipment.select().where((Shipment.order == order.id)
-                                             & (Shipment.direction == "out"))
-                     .order_by(Shipment.shipped_at, Shipment.id))
+    shipments = list(_parcels_out(order.id))
     by_id = {s.id: s for s in shipments}
     for shipment in shipments:
         shipment.tracking, shipment.contents = [], []
@@ -306,6 +323,12 @@ def shipments_with_tracking(order: Order, lines: list[OrderLine] | None = None) 
         for item in contents:
             by_id[item.shipment_id].contents.append((item.order_line, item.quantity))
     return shipments
+
+
+@prepared
+def _parcels_out(order_id):
+    return (Shipment.select().where((Shipment.order == order_id) & (Shipment.direction == "out"))
+            .order_by(Shipment.shipped_at, Shipment.id))
 
 
 def tracking_version(order: Order) -> tuple[str, datetime]:

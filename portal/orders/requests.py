@@ -15,7 +15,7 @@ from datetime import date, datetime
 from peewee import JOIN, IntegrityError
 
 from portal.addresses import AddressCheck
-from portal.db import database
+from portal.db import database, prepared
 from portal.models import Order, OrderLine, OrderRequest, Product, Shop, User, Variant, utcnow
 from portal.orders import actions, editing, fulfilment, messages, queries, returns
 from portal.orders.actions import (NEEDS_SELLER, delivered_on,  # noqa: F401 (the buyer's windows)
@@ -26,8 +26,13 @@ from portal.orders.lifecycle import PaymentStatus, Status, lock, record, transit
 
 
 def requests_of(order: Order) -> list[OrderRequest]:
-    return list(OrderRequest.select().where(OrderRequest.order == order.id)
-                .order_by(OrderRequest.created_at.desc(), OrderRequest.id.desc()))
+    return list(_requests_of(order.id))
+
+
+@prepared
+def _requests_of(order_id):
+    return (OrderRequest.select().where(OrderRequest.order == order_id)
+            .order_by(OrderRequest.created_at.desc(), OrderRequest.id.desc()))
 
 
 def _already_asked(kind: str) -> RequestRefused:
