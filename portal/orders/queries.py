@@ -304,18 +304,11 @@ def shipments_with_tracking(order: Order, lines: list[OrderLine] | None = None) 
     for shipment in shipments:
         shipment.tracking, shipment.contents = [], []
     if shipments:
-        events = (TrackingEvent.select()
-                  .where(TrackingEvent.shipment.in_(list(by_id)))
-                  .order_by(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
-        for event in events:
+        for event in _events_out(order.id):
             by_id[event.shipment_id].tracking.append(event)
         if lines is not None:
             line_of = {line.id: line for line in lines}
-            contents = (ShipmentLine.select(ShipmentLine.shipment, ShipmentLine.order_line,
-                                            ShipmentLine.quantity)
-                        .where(ShipmentLine.shipment.in_(list(by_id)))
-                        .order_by(ShipmentLine.id).tuples())
-            for shipment_id, line_id, quantity in contents:
+            for shipment_id, line_id, quantity in _contents_out(order.id):
                 by_id[shipment_id].contents.append((line_of[line_id], quantity))
             return shipments
         contents = (ShipmentLine.select(ShipmentLine, OrderLine).join(OrderLine)
@@ -329,6 +322,21 @@ def shipments_with_tracking(order: Order, lines: list[OrderLine] | None = None) 
 def _parcels_out(order_id):
     return (Shipment.select().where((Shipment.order == order_id) & (Shipment.direction == "out"))
             .order_by(Shipment.shipped_at, Shipment.id))
+
+
+@prepared
+def _events_out(order_id):
+    return (TrackingEvent.select(TrackingEvent).join(Shipment)
+            .where((Shipment.order == order_id) & (Shipment.direction == "out"))
+            .order_by(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
+
+
+@prepared
+def _contents_out(order_id):
+    return (ShipmentLine.select(ShipmentLine.shipment, ShipmentLine.order_line,
+                                ShipmentLine.quantity).join(Shipment)
+            .where((Shipment.order == order_id) & (Shipment.direction == "out"))
+            .order_by(ShipmentLine.id).tuples())
 
 
 def tracking_version(order: Order) -> tuple[str, datetime]:
