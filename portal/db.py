@@ -111,7 +111,7 @@ _prepared = weakref.WeakKeyDictionary()  # database -> {build function: (query, 
 
 def prepared(build):
     """Decorate ``build(slot, ...)``, which returns a peewee select whose changing values
-    are its arguments (:class:`Slot`\ s): calling the result with those values runs the
+    are its arguments (slots): calling the result with those values runs the
     query and returns its rows, as iterating the query would (model instances, tuples...).
 
     peewee builds a statement's SQL anew on every run, walking every column of every
@@ -126,7 +126,8 @@ def prepared(build):
         known = _prepared.setdefault(db, {})
         if build not in known:
             query = build(*(Slot(name) for name in names))
-            known[build] = (query, *query.sql())
+            # In this database's dialect (a plain Select is bound to none).
+            known[build] = (query, *db.get_sql_context().sql(query).query())
         query, sql, params = known[build]
         given = dict(zip(names, values))
         cursor = database.execute_sql(
