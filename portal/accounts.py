@@ -21,7 +21,7 @@ from datetime import timedelta
 from peewee import IntegrityError
 
 from portal import account_links
-from portal.db import database
+from portal.db import database, prepared
 from portal.models import LoginFailure, User, utcnow
 
 # Ten wrong passwords for one e-mail address in fifteen minutes lock it for the
@@ -36,10 +36,15 @@ def user_for_session(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not (user_id.isascii() and user_id.isdigit() and token):
         return None  # a cookie from before tokens, or a forged one
-    user = User.get_or_none(User.id == int(user_id))
+    user = next(iter(_user(int(user_id))), None)
     if user is None or not user.session_token:
         return None
     return user if hmac.compare_digest(user.session_token, token) else None
+
+
+@prepared
+def _user(user_id):
+    return User.select().where(User.id == user_id).limit(1)
 
 
 def start_session(user: User) -> None:

@@ -58,6 +58,28 @@ def test_order_detail_queries_do_not_grow_with_lines_or_events(client, auth, buy
     assert small_count == big_count <= 12
 
 
+def test_delivered_order_page_reads_its_windows_from_what_it_has(client, auth, buyer, shop,
+                                                                   count_queries):
+    from portal.models import OrderRequest, Shipment
+    auth.login()
+    order = make_order(buyer, shop, status="delivered",
+                       products=(("A", 100, 1), ("B", 200, 2)))
+    make_shipment(order, tracking_number="DP1")
+    Shipment.update(delivered_at=utcnow() - timedelta(days=2)).execute()
+    url = f"/orders/{order.number}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Return this order" in page  # the return window (from the parcels read) is open
+    # user, order, lines (with whether each is returnable), timeline, packages, their
+    # tracking events, their contents, the plugin settings, requests, coupons, the review,
+    # messages, the nav's badges: the delivery day, the returnable lines and the
+    # returned items come from what the page has already read
+    assert page_queries(client, count_queries, url) == 13
+    OrderRequest.create(order=order.id, shop=shop.id, kind="return", status="open",
+                        created_by=buyer.id, reason="Broken")
+    # a return that waits: the items it holds are read (one statement more)
+    assert page_queries(client, count_queries, url) == 14
+
+
 def test_seller_order_page_queries_do_not_grow_and_ask_no_carrier(client, auth, buyer, shop,
                                                                   count_queries):
     enable(shop, "demo")

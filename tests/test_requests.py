@@ -190,6 +190,9 @@ def test_return_is_requested_received_refunded_and_restocked(client, auth, buyer
     page = client.get(f"/orders/{order.number}").get_data(as_text=True)
     assert "Return this order" in page
     shirt_line = OrderLine.get((OrderLine.order == order.id) & (OrderLine.variant == shirt_m.id))
+    mug_line = OrderLine.get((OrderLine.order == order.id) & (OrderLine.variant == mug.id))
+    # the page offers the returnable lines only (read with the order's lines)
+    assert f'name="rqty-{shirt_line.id}"' in page and f'name="rqty-{mug_line.id}"' not in page
     assert post(client, order, "return", reason="").status_code == 422
     assert post(client, order, "return", **{f"rqty-{shirt_line.id}": "2",
                                             f"reason-{shirt_line.id}": "too_small"}

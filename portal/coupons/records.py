@@ -17,7 +17,7 @@ from datetime import datetime
 from peewee import JOIN, IntegrityError, fn
 
 from portal.coupons import codes, emails, rules
-from portal.db import database
+from portal.db import database, prepared
 from portal.models import Coupon, CouponUse, Order, User, utcnow
 
 MAX_COUPONS_PER_ORDER = 3
@@ -247,12 +247,7 @@ def usable(coupon: Coupon, now: datetime | None = None) -> bool:
 def of_order(order: Order) -> tuple[list[tuple[CouponUse, Coupon]], list[tuple[Coupon, bool]]]:
     """For an order's page, in one query: the coupons used on it (with their uses) and the
     one-off coupons its shop offered its buyer for it (each with whether it is usable)."""
-    rows = (Coupon.select(Coupon, CouponUse)
-            .join(CouponUse, JOIN.LEFT_OUTER,
-                  on=(CouponUse.coupon == Coupon.id) & (CouponUse.order == order.id))
-            .where(CouponUse.id.is_null(False)
-                   | ((Coupon.offered_for == order.id) & (Coupon.buyer == order.buyer_id)))
-            .order_by(Coupon.id).limit(50))
+    rows = _of_order(order.id, order.buyer_id)
     used, offered = [], []
     for row in rows:
         use = getattr(row, "couponuse", None)
@@ -261,6 +256,16 @@ def of_order(order: Order) -> tuple[list[tuple[CouponUse, Coupon]], list[tuple[C
         if row.offered_for_id == order.id and row.buyer_id == order.buyer_id:
             offered.append((row, usable(row)))
     return used, offered
+
+
+@prepared
+def _of_order(order_id, buyer_id):
+    return (Coupon.select(Coupon, CouponUse)
+            .join(CouponUse, JOIN.LEFT_OUTER,
+                  on=(CouponUse.coupon == Coupon.id) & (CouponUse.order == order_id))
+            .where(CouponUse.id.is_null(False)
+                   | ((Coupon.offered_for == order_id) & (Coupon.buyer == buyer_id)))
+            .order_by(Coupon.id).limit(50))
 
 
 @dataclass(frozen=True)

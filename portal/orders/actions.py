@@ -297,16 +297,22 @@ def ask_modification(order: Order, shop: Shop, now: datetime, waiting=None) -> V
     return _open("ask_modification", at_once=False)
 
 
-def delivered_on(order: Order) -> date:
-    last = (Shipment.select(fn.MAX(Shipment.delivered_at))  # parcels to the buyer, not back
-            .where((Shipment.order == order.id) & (Shipment.direction == "out")).scalar())
+def delivered_on(order: Order, shipments: list[Shipment] | None = None) -> date:
+    """The day the last parcel reached the buyer (the order's last change without one).
+    ``shipments``: the order's parcels to the buyer, if the caller has them (else a query)."""
+    if shipments is not None:
+        last = max((s.delivered_at for s in shipments
+                    if s.direction == "out" and s.delivered_at is not None), default=None)
+    else:
+        last = (Shipment.select(fn.MAX(Shipment.delivered_at))  # parcels to the buyer, not back
+                .where((Shipment.order == order.id) & (Shipment.direction == "out")).scalar())
     if isinstance(last, str):
         last = datetime.fromisoformat(last)
     return (last or order.updated_at).date()
 
 
-def return_deadline(order: Order, shop: Shop) -> date:
-    return delivered_on(order) + timedelta(days=shop.return_window_days)
+def return_deadline(order: Order, shop: Shop, shipments: list[Shipment] | None = None) -> date:
+    return delivered_on(order, shipments) + timedelta(days=shop.return_window_days)
 
 
 def request_return(order: Order, shop: Shop, today: date, waiting=None, *,
@@ -408,11 +414,14 @@ def for_seller(order: Order, waiting: list[OrderRequest] | None = None) -> Actio
 
 
 def for_buyer(order: Order, shop: Shop, now: datetime,
-              requests: list[OrderRequest] | None = None) -> Actions:
-    """The buyer's actions on ``order``; ``requests``: its requests, if the caller has them."""
+              requests: list[OrderRequest] | None = None,
+              shipments: list[Shipment] | None = None) -> Actions:
+    """The buyer's actions on ``order``; ``requests``: its requests, ``shipments``: its
+    parcels to the buyer, if the caller has them (each saves a query)."""
     waiting = (waiting_requests(order) if requests is None
                else [r for r in requests if r.status in NEEDS_SELLER])
-    deadline = return_deadline(order, shop) if order.status == Status.DELIVERED else None
+    deadline = (return_deadline(order, shop, shipments) if order.status == Status.DELIVERED
+                else None)
     verdicts = [buyer_cancel(order, waiting), change_address(order, waiting),
                 ask_modification(order, shop, now, waiting),
                 request_return(order, shop, now.date(), waiting, deadline=deadline),

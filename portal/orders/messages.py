@@ -20,7 +20,7 @@ from datetime import datetime
 from peewee import JOIN, fn
 
 from portal import outbox
-from portal.db import database
+from portal.db import database, prepared
 from portal.models import Order, OrderMessage, Shop, User, utcnow
 from portal.orders.errors import MessageRefused
 
@@ -107,9 +107,14 @@ def thread(order: Order, reader: User, *, shop: Shop | None = None) -> list[Orde
     """The order's messages, oldest first (the newest at the bottom), with their authors'
     names; refused for anyone but the two sides."""
     _role_or_refuse(order, reader, shop)
-    return list(OrderMessage.select(OrderMessage, User.id, User.name)
-                .join(User, on=(OrderMessage.author == User.id), join_type=JOIN.LEFT_OUTER)
-                .where(OrderMessage.order == order.id).order_by(OrderMessage.id))
+    return list(_thread(order.id))
+
+
+@prepared
+def _thread(order_id):
+    return (OrderMessage.select(OrderMessage, User.id, User.name)
+            .join(User, on=(OrderMessage.author == User.id), join_type=JOIN.LEFT_OUTER)
+            .where(OrderMessage.order == order_id).order_by(OrderMessage.id))
 
 
 def mark_read(order: Order, reader: User, *, shop: Shop | None = None) -> bool:

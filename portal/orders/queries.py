@@ -12,9 +12,9 @@ from datetime import date, datetime
 
 from peewee import JOIN, Case, Tuple, fn
 
-from portal.db import is_sqlite
-from portal.models import (Order, OrderEvent, OrderLine, Shipment, ShipmentLine, Shop,
-                           TrackingEvent, User)
+from portal.db import is_sqlite, prepared
+from portal.models import (Order, OrderEvent, OrderLine, Product, Shipment, ShipmentLine, Shop,
+                           TrackingEvent, User, Variant)
 from portal.orders import search
 from portal.orders.lifecycle import SPENDING_STATUSES, Status
 from portal.orders.numbers import normalise
@@ -235,9 +235,19 @@ def spending_summary(buyer_id: int, today: date, top: int = 5) -> Spending:
 
 def order_for_buyer(buyer_id: int, number: str) -> Order | None:
     """The buyer's order with this number (and its shop), or None for anyone else's."""
+    return next(iter(_buyer_order(normalise(number), int(buyer_id))), None)
+
+
+@prepared
+def _buyer_order(number, buyer_id):
     return (Order.select(Order, Shop).join(Shop)
-            .where((Order.number == normalise(number)) & (Order.buyer == buyer_id))
-            .get_or_none())
+            .where((Order.number == number) & (Order.buyer == buyer_id)).limit(1))
+
+
+def returnable():
+    """SQL: whether an order line (joined to its variant and product) is one the shop
+    takes back: its product is returnable, or gone from the catalogue."""
+    return (Product.returnable == True) | Product.id.is_null()  # noqa: E712 (SQL)
 
 
 @dataclass
@@ -249,43 +259,84 @@ class OrderDetail:
 
 
 def order_detail(order: Order, *, internal: bool = False) -> OrderDetail:
-    """Lines, timeline and packages of an order already checked for access.
+    """Lines (each with ``returnable``), timeline and packages of an order already
+    checked for access.
 
     ``internal`` adds the seller-only events (notes, checklist). Five queries
     at most, whatever the number of lines, events or packages.
     """
-    lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
-    timeline = (OrderEvent.select(OrderEvent, User.id, User.name)
-                .join(User, JOIN.LEFT_OUTER, on=(OrderEvent.actor == User.id))
-                .where(OrderEvent.order == order.id)
-                .order_by(OrderEvent.created_at.desc(), OrderEvent.id.desc()))
-    if not internal:
-        timeline = timeline.where(OrderEvent.internal == False)  # noqa: E712 (SQL)
-    return OrderDetail(order=order, lines=lines, timeline=list(timeline),
-                       shipments=shipments_with_tracking(order))
+    lines = list(_lines(order.id))
+    timeline = list((_internal_timeline if internal else _timeline)(order.id))
+    return OrderDetail(order=order, lines=lines, timeline=timeline,
+                       shipments=shipments_with_tracking(order, lines))
 
 
-def shipments_with_tracking(order: Order) -> list[Shipment]:
+@prepared
+def _lines(order_id):
+    return (OrderLine.select(OrderLine, returnable().alias("returnable"))
+            .join(Variant, JOIN.LEFT_OUTER, on=(OrderLine.variant == Variant.id))
+            .join(Product, JOIN.LEFT_OUTER, on=(Variant.product == Product.id))
+            .where(OrderLine.order == order_id).order_by(OrderLine.id))
+
+
+def _events(order_id):
+    return (OrderEvent.select(OrderEvent, User.id, User.name)
+            .join(User, JOIN.LEFT_OUTER, on=(OrderEvent.actor == User.id))
+            .where(OrderEvent.order == order_id)
+            .order_by(OrderEvent.created_at.desc(), OrderEvent.id.desc()))
+
+
+_internal_timeline = prepared(_events)
+
+
+@prepared
+def _timeline(order_id):
+    return _events(order_id).where(OrderEvent.internal == False)  # noqa: E712 (SQL)
+
+
+def shipments_with_tracking(order: Order, lines: list[OrderLine] | None = None) -> list[Shipment]:
     """The order's parcels to the buyer (not the return parcels), each with ``.tracking``
     (its events, newest first) and ``.contents`` ((order line, quantity) pairs): three
-    queries at most."""
-    shipments = list(Shipment.select().where((Shipment.order == order.id)
-                                             & (Shipment.direction == "out"))
-                     .order_by(Shipment.shipped_at, Shipment.id))
+    queries at most. ``lines``: all the order's lines, if the caller has them (the
+    contents then name them instead of reading them again)."""
+    shipments = list(_parcels_out(order.id))
     by_id = {s.id: s for s in shipments}
     for shipment in shipments:
         shipment.tracking, shipment.contents = [], []
     if shipments:
-        events = (TrackingEvent.select()
-                  .where(TrackingEvent.shipment.in_(list(by_id)))
-                  .order_by(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
-        for event in events:
+        for event in _events_out(order.id):
             by_id[event.shipment_id].tracking.append(event)
+        if lines is not None:
+            line_of = {line.id: line for line in lines}
+            for shipment_id, line_id, quantity in _contents_out(order.id):
+                by_id[shipment_id].contents.append((line_of[line_id], quantity))
+            return shipments
         contents = (ShipmentLine.select(ShipmentLine, OrderLine).join(OrderLine)
                     .where(ShipmentLine.shipment.in_(list(by_id))).order_by(ShipmentLine.id))
         for item in contents:
             by_id[item.shipment_id].contents.append((item.order_line, item.quantity))
     return shipments
+
+
+@prepared
+def _parcels_out(order_id):
+    return (Shipment.select().where((Shipment.order == order_id) & (Shipment.direction == "out"))
+            .order_by(Shipment.shipped_at, Shipment.id))
+
+
+@prepared
+def _events_out(order_id):
+    return (TrackingEvent.select(TrackingEvent).join(Shipment)
+            .where((Shipment.order == order_id) & (Shipment.direction == "out"))
+            .order_by(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
+
+
+@prepared
+def _contents_out(order_id):
+    return (ShipmentLine.select(ShipmentLine.shipment, ShipmentLine.order_line,
+                                ShipmentLine.quantity).join(Shipment)
+            .where((Shipment.order == order_id) & (Shipment.direction == "out"))
+            .order_by(ShipmentLine.id).tuples())
 
 
 def tracking_version(order: Order) -> tuple[str, datetime]:

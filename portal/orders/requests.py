@@ -15,9 +15,9 @@ from datetime import date, datetime
 from peewee import JOIN, IntegrityError
 
 from portal.addresses import AddressCheck
-from portal.db import database
+from portal.db import database, prepared
 from portal.models import Order, OrderLine, OrderRequest, Product, Shop, User, Variant, utcnow
-from portal.orders import actions, editing, fulfilment, messages, returns
+from portal.orders import actions, editing, fulfilment, messages, queries, returns
 from portal.orders.actions import (NEEDS_SELLER, delivered_on,  # noqa: F401 (the buyer's windows)
                                    modification_deadline, return_deadline)
 from portal.orders.errors import BadInput, RequestRefused
@@ -26,8 +26,13 @@ from portal.orders.lifecycle import PaymentStatus, Status, lock, record, transit
 
 
 def requests_of(order: Order) -> list[OrderRequest]:
-    return list(OrderRequest.select().where(OrderRequest.order == order.id)
-                .order_by(OrderRequest.created_at.desc(), OrderRequest.id.desc()))
+    return list(_requests_of(order.id))
+
+
+@prepared
+def _requests_of(order_id):
+    return (OrderRequest.select().where(OrderRequest.order == order_id)
+            .order_by(OrderRequest.created_at.desc(), OrderRequest.id.desc()))
 
 
 def _already_asked(kind: str) -> RequestRefused:
@@ -114,13 +119,16 @@ def buyer_modify(order: Order, shop: Shop, changes: dict[int, tuple[int, int]], 
     _open(order, "modification", buyer, reason, details=wanted)
 
 
-def returnable_lines(order: Order) -> list[OrderLine]:
-    """The lines the shop's return policy takes back (not its non-returnable products)."""
+def returnable_lines(order: Order, lines: list[OrderLine] | None = None) -> list[OrderLine]:
+    """The lines the shop's return policy takes back (not its non-returnable products);
+    of ``lines`` if the caller has them from :func:`portal.orders.queries.order_detail`
+    (which reads each line's ``returnable``), else one query."""
+    if lines is not None:
+        return [line for line in lines if line.returnable]
     return list(OrderLine.select(OrderLine)
                 .join(Variant, JOIN.LEFT_OUTER, on=(OrderLine.variant == Variant.id))
                 .join(Product, JOIN.LEFT_OUTER, on=(Variant.product == Product.id))
-                .where((OrderLine.order == order.id)
-                       & ((Product.returnable == True) | Product.id.is_null()))  # noqa: E712
+                .where((OrderLine.order == order.id) & queries.returnable())
                 .order_by(OrderLine.id))
 
 

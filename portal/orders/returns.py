@@ -58,10 +58,13 @@ def taken(order: Order) -> dict[int, int]:
     return found
 
 
-def available(lines: list[OrderLine], order: Order) -> dict[int, int]:
+def available(lines: list[OrderLine], order: Order,
+              requests: list[OrderRequest] | None = None) -> dict[int, int]:
     """Line id → how many of it the buyer may still send back (of ``lines``, the
-    returnable ones)."""
-    used = taken(order)
+    returnable ones). ``requests``: all the order's requests, if the caller has them:
+    without one that waits or was received, nothing is taken and no query asks."""
+    counted = requests is None or any(r.status in (OPEN, APPROVED, COMPLETED) for r in requests)
+    used = taken(order) if counted else {}
     return {line.id: max(line.quantity - used.get(line.id, 0), 0) for line in lines}
 
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from peewee import IntegrityError, fn
 
-from portal.db import database
+from portal.db import database, prepared
 from portal.models import Order, Review, Shop, User, utcnow
 from portal.orders import lifecycle
 from portal.orders.actions import Verdict
@@ -208,7 +208,12 @@ def reply(review: Review, *, shop: Shop, seller: User, text: str,
 # -- the reads ----------------------------------------------------------------------
 
 def of_order(order_id: int) -> Review | None:
-    return Review.get_or_none(Review.order == order_id)
+    return next(iter(_of_order(order_id)), None)
+
+
+@prepared
+def _of_order(order_id):
+    return Review.select().where(Review.order == order_id).limit(1)
 
 
 @dataclass(frozen=True)

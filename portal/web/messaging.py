@@ -7,6 +7,7 @@ find the order their way (a 404 for anyone else's) and hand it here.
 """
 
 import re
+from typing import NamedTuple
 
 from flask import g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,7 +16,7 @@ from markupsafe import Markup, escape
 from peewee import Select
 from wtforms import TextAreaField
 
-from portal.db import database
+from portal.db import prepared
 from portal.notifications import inbox
 from portal.orders import messages
 from portal.orders.errors import MessageRefused
@@ -69,10 +70,23 @@ def nav_unread() -> int:
     query for both."""
     if not current_user.is_authenticated:
         return 0
-    both = Select(columns=[messages.unread_query(current_user),
-                           inbox.unread_query(current_user.id)])
-    unread, g._unread_notifications = database.execute(both).fetchone()
+    badges = _seller_badges if current_user.is_seller else _buyer_badges
+    unread, g._unread_notifications = next(iter(badges(current_user.id)))
     return unread or 0
+
+
+class _Reader(NamedTuple):  # who a badge counts for, as messages.unread_query asks
+    id: int
+    is_seller: bool
+
+
+def _badges(user_id, is_seller: bool) -> Select:
+    return Select(columns=[messages.unread_query(_Reader(user_id, is_seller)),
+                           inbox.unread_query(user_id)]).tuples()
+
+
+_buyer_badges = prepared(lambda user_id: _badges(user_id, False))
+_seller_badges = prepared(lambda user_id: _badges(user_id, True))
 
 
 def init_app(app) -> None:

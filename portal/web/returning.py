@@ -59,8 +59,10 @@ def _parcels(order: Order, asked: list[OrderRequest]) -> dict[int, Shipment]:
         (Shipment.id.in_(list(ids))) & (Shipment.order == order.id))}
 
 
-def buyer_context(order: Order, asked: list[OrderRequest], can_return: bool) -> dict:
-    """What the buyer's order page shows of returns."""
+def buyer_context(order: Order, asked: list[OrderRequest], can_return: bool,
+                  lines=None) -> dict:
+    """What the buyer's order page shows of returns (``asked``: all the order's requests;
+    ``lines``: its lines from ``queries.order_detail``, if the caller has them)."""
     parcels = _parcels(order, asked)
     context = {"return_parcels": parcels, "reasons": returns.REASONS,
                "return_links": shipping.tracking_links(order.shop_id, list(parcels.values())),
@@ -70,8 +72,8 @@ def buyer_context(order: Order, asked: list[OrderRequest], can_return: bool) -> 
     if any(r.kind == "return" and r.status == APPROVED for r in asked):
         context["return_address"] = returns.return_address(order.shop)
     if can_return:
-        lines = [line for line in requests.returnable_lines(order) if line.quantity > 0]
-        left = returns.available(lines, order)
+        lines = [line for line in requests.returnable_lines(order, lines) if line.quantity > 0]
+        left = returns.available(lines, order, asked)
         context["return_choices"] = [(line, left[line.id]) for line in lines if left[line.id]]
     return context
 

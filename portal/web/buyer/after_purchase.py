@@ -36,7 +36,7 @@ def render_order(order, *, status: int = 200, **forms):
     detail = queries.order_detail(order)
     coupons_used, coupons_offered = coupon_records.of_order(order)
     asked_for = requests.requests_of(order)
-    open_now = actions.for_buyer(order, order.shop, utcnow(), asked_for)
+    open_now = actions.for_buyer(order, order.shop, utcnow(), asked_for, detail.shipments)
     version = {"version": order.version}
     context = {
         "cancel_form": CancelForm(formdata=None, **version) if open_now.can("cancel") else None,
@@ -48,7 +48,8 @@ def render_order(order, *, status: int = 200, **forms):
         if open_now.can("request_return") else None,
     }
     context.update(buyer_review(order))  # the review block (a delivered order's)
-    context.update(returning.buyer_context(order, asked_for, open_now.can("request_return")))
+    context.update(returning.buyer_context(order, asked_for, open_now.can("request_return"),
+                                           detail.lines))
     if not context["return_choices"]:  # everything the shop takes back is back or asked for
         context["return_form"] = None
     context.update(forms)
