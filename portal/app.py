@@ -114,6 +114,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(checkout.bp)
     app.register_blueprint(payments.bp)
     app.register_blueprint(notifications.bp)
+    webhooks.init_app(app)  # plain carrier pushes are answered before Flask's request machinery
 
     from portal import cli, demo
     app.cli.add_command(cli.init_db_command)

@@ -143,7 +143,7 @@ def init_app(app: Flask) -> None:
     app.extensions["portal.tasks"] = tasks
 
     @app.teardown_request
-    def _deliver_after_commit(exc):
+    def _deliver_after_commit(exc=None):
         # The view's transactions are over: what it wrote to the outbox is committed
         # (or was never written). The worker delivers it; in tests it runs here, at once.
         if carrier_webhooks.take_taken_in() and exc is None:
@@ -165,6 +165,8 @@ def init_app(app: Flask) -> None:
             except Exception:  # the queue being down must not fail a finished request
                 log.exception("could not start the outbox delivery; the worker retries it")
 
+    # The carrier webhook's bare route (portal.web.webhooks), outside Flask's request, calls it too.
+    app.extensions["portal.after_commit"] = _deliver_after_commit
     app.cli.add_command(worker_command)
     app.cli.add_command(outbox_command)
 

@@ -53,7 +53,7 @@ from pathlib import Path
 import click
 import pluggy
 
-from portal.hooks import hookspecs
+from portal.hooks import guardpool, hookspecs
 from portal.hooks.hooktypes import PluginRefusal
 from portal.hooks.redact import redact
 
@@ -272,26 +272,21 @@ class Plugins:
         if self.resting.get(plugin_name, 0) > time.monotonic():
             resting = "unavailable: it did not answer in time recently"
             return Outcome(plugin_name, error=resting), None
-        box: dict = {}
-
-        def work():
-            try:
-                box["value"] = function(*args, **kwargs)
-            except Exception as exc:
-                box["error"] = exc
-
         budget, cooldown = self.settings["budget"], self.settings["cooldown"]
-        worker = threading.Thread(target=work, name=f"plugin:{plugin_name}.{hook_name}",
-                                  daemon=True)
-        worker.start()
-        worker.join(budget)
-        if worker.is_alive():
+        # A thread kept for reuse runs the call (guardpool); one that hangs keeps its thread.
+        work = guardpool.Call(function, args, kwargs, f"{plugin_name}.{hook_name}")
+        try:
+            guardpool.pool.submit(work)
+        except guardpool.PoolFull as full:
+            return self.failed(plugin_name, hook_name, str(full)), None
+        if not work.wait(budget):
             self.resting[plugin_name] = time.monotonic() + cooldown
-            log.error("plugin %s: %s took longer than %.1f s; resting it for %.0f s",
-                      plugin_name, hook_name, budget, cooldown)
+            log.error("plugin %s: %s took longer than %.1f s; resting it for %.0f s (its thread "
+                      "stays with it: %d of at most %d plugin threads now)", plugin_name,
+                      hook_name, budget, cooldown, guardpool.pool.size, guardpool.pool.limit)
             return self.failed(plugin_name, hook_name, f"did not answer within {budget:g} s"), None
-        if "error" in box:
-            exc = box["error"]
+        if work.error is not None:
+            exc = work.error
             if isinstance(exc, PluginRefusal):
                 refused = _sentence(redact(str(exc.message))) or "It refused."
                 log.info("plugin %s: %s refused: %s", plugin_name, hook_name, refused)
@@ -301,7 +296,7 @@ class Plugins:
                       crash_report(exc))
             return self.failed(plugin_name, hook_name, failure_text(exc)), None
         self.answered(plugin_name, hook_name)
-        return Outcome(plugin_name, box.get("value")), None
+        return Outcome(plugin_name, work.value), None
 
     def failed(self, plugin_name: str, hook_name: str, error: str) -> Outcome:
         with self.lock:
