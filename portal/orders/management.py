@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from peewee import fn
 
-from portal.db import is_sqlite
+from portal.db import database, is_sqlite
 
 from portal.models import (Order, OrderLine, OrderRequest, Product, Shipment, Shop,
                            ShopStatusCount, User, Variant)
@@ -94,13 +94,15 @@ def search_clause(shop: Shop, text: str):
 def _product_orders(shop: Shop, text: str):
     """Ids of the orders with a line of the shop's products whose name has ``text``
     (read from the lines' (variant, order) index alone)."""
-    if search.is_short(text):
-        products = Product.select(Product.id).where((Product.shop == shop.id)
-                                                     & Product.name.contains(text))
-    else:
-        products = search.products_containing(shop.id, text)
-    variants = Variant.select(Variant.id).where(Variant.product.in_(products))
+    variants = Variant.select(Variant.id).where(Variant.product.in_(_products(shop, text)))
     return OrderLine.select(OrderLine.order).where(OrderLine.variant.in_(variants))
+
+
+def _products(shop: Shop, text: str):
+    if search.is_short(text):  # a scan of the shop's own catalogue
+        return Product.select(Product.id).where((Product.shop == shop.id)
+                                                & Product.name.contains(text))
+    return search.products_containing(shop.id, text)
 
 
 def _tracked_orders(text: str):
@@ -125,21 +127,29 @@ def search_order_ids(shop: Shop, text: str) -> list[int] | None:
     if not is_sqlite():
         return None
     text = text.strip()
-    kept = _kept_to(shop)
-    union = (_product_orders(shop, text)  # the shop's products: its own orders already
-             + Order.select(Order.id).where(Order.id.in_(_tracked_orders(text)) & kept))
-    if not search.is_short(text):
-        people = search.user_ids_containing(text, FEW_BUYERS + 1)
-        if len(people) > FEW_BUYERS:
-            return None
-        if people:  # (the buyer index holds the shop: read from the index alone)
-            union += Order.select(Order.id).where(Order.buyer.in_(people) & kept)
+    people = [] if search.is_short(text) else search.user_ids_containing(text, FEW_BUYERS + 1)
+    if len(people) > FEW_BUYERS:
+        return None
+    # Written as SQL: peewee spent about 3 ms building this nest of subqueries per
+    # search, five times what SQLite takes to run it. "+ 0": see _kept_to.
+    products, params = _products(shop, text).sql()
+    arms = [f'SELECT "order_id" FROM "order_line" WHERE "variant_id" IN (SELECT "id" '
+            f'FROM "variant" WHERE "product_id" IN ({products}))',  # the shop's own lines
+            'SELECT "o"."id" FROM "shipment" AS "s" JOIN "orders" AS "o" ON "o"."id" = '
+            '"s"."order_id" WHERE "s"."tracking_number" = ? AND "o"."shop_id" + 0 = ?']
+    params += [text.upper().replace(" ", ""), shop.id]
+    if people:  # (the buyer index holds the shop: read from the index alone)
+        arms.append(f'SELECT "id" FROM "orders" WHERE "buyer_id" IN '
+                    f'({", ".join("?" * len(people))}) AND "shop_id" + 0 = ?')
+        params += [*people, shop.id]
     number = normalise(text)
-    if number:
-        union += Order.select(Order.id).where(number_starts(number) & kept)
+    if number:  # the number's prefix as a range of its unique index (GLOB, unlike LIKE)
+        arms.append('SELECT "id" FROM "orders" WHERE "number" GLOB ? AND "shop_id" + 0 = ?')
+        params += [f"{number}*", shop.id]
     # UNION ALL stops at the limit; an order matched twice counts twice, which only
     # sends a borderline search to the walk
-    found = [row[0] for row in union.limit(FEW_ORDERS + 1).tuples()]
+    found = [row[0] for row in database.execute_sql(
+        " UNION ALL ".join(arms) + " LIMIT ?", [*params, FEW_ORDERS + 1])]
     return None if len(found) > FEW_ORDERS else sorted(set(found))
 
 
