@@ -51,8 +51,10 @@ def main() -> None:
              ("delayed tab", "/seller/orders?status=delayed", None),
              ("requests tab", "/seller/orders?status=requests", None),
              ("sorted by total", "/seller/orders?sort=total_high", None),
-             ("search: buyer", "/seller/orders?q=buyer5", None),
+             ("search: buyer", "/seller/orders?q=buyer5", None),  # 11,111 people
+             ("search: one buyer", "/seller/orders?q=Bea+Buyer", None),  # 17 orders
              ("search: product", "/seller/orders?q=tote", None),
+             ("search: no match", "/seller/orders?q=zzqqxx", None),
              ("date range", "/seller/orders?placed_from=2026-10-01&placed_to=2026-10-31", None),
              ("page 21", deep, None),
              ("htmx fragment", "/seller/orders?status=shipped", {"HX-Request": "true"}),
