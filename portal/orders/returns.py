@@ -23,6 +23,9 @@ from portal.orders.holds import APPROVED, COMPLETED, OPEN
 from portal.orders.lifecycle import (PaymentStatus, StaleOrder, Status, lock, record, transition,
                                      update_order)
 
+# The returns whose items count as taken: waiting for the seller, or received.
+COUNTED = (OPEN, APPROVED, COMPLETED)
+
 REASONS = {"too_small": "Too small", "not_as_described": "Not as described",
            "damaged": "Arrived damaged", "changed_mind": "Changed my mind", "other": "Other"}
 
@@ -50,7 +53,7 @@ def taken(order: Order) -> dict[int, int]:
                               OrderRequest.status)
             .join(OrderRequest)
             .where((OrderRequest.order == order.id)
-                   & OrderRequest.status.in_([OPEN, APPROVED, COMPLETED])).tuples())
+                   & OrderRequest.status.in_(COUNTED)).tuples())
     found: dict[int, int] = {}
     for line_id, quantity, received, status in rows:
         found[line_id] = found.get(line_id, 0) + (
@@ -63,7 +66,7 @@ def available(lines: list[OrderLine], order: Order,
     """Line id → how many of it the buyer may still send back (of ``lines``, the
     returnable ones). ``requests``: all the order's requests, if the caller has them:
     without one that waits or was received, nothing is taken and no query asks."""
-    counted = requests is None or any(r.status in (OPEN, APPROVED, COMPLETED) for r in requests)
+    counted = requests is None or any(r.status in COUNTED for r in requests)
     used = taken(order) if counted else {}
     return {line.id: max(line.quantity - used.get(line.id, 0), 0) for line in lines}
 

@@ -55,11 +55,17 @@ SECURITY_HEADERS = {
 }
 
 
+def headers_for(app: Flask) -> dict[str, str]:
+    """The security headers of every answer of ``app`` (HSTS when its cookies are secure)."""
+    headers = dict(SECURITY_HEADERS)
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers_for(app).items():
             response.headers.setdefault(name, value)
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

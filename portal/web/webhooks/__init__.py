@@ -15,11 +15,12 @@ import re
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from werkzeug.http import HTTP_STATUS_CODES
 
 from portal import db
 from portal.shipping import carrier_webhooks
 from portal.web.extensions import csrf
-from portal.web.security import SECURITY_HEADERS
+from portal.web.security import headers_for
 
 log = logging.getLogger("portal.webhooks")
 
@@ -27,10 +28,6 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
 
 _PATH = re.compile(r"/webhooks/carriers/([A-Za-z0-9_.-]{1,80})")
-_STATUS = {200: "200 OK", 400: "400 BAD REQUEST", 401: "401 UNAUTHORIZED", 403: "403 FORBIDDEN",
-           404: "404 NOT FOUND", 409: "409 CONFLICT", 413: "413 REQUEST ENTITY TOO LARGE",
-           422: "422 UNPROCESSABLE ENTITY", 429: "429 TOO MANY REQUESTS",
-           500: "500 INTERNAL SERVER ERROR", 503: "503 SERVICE UNAVAILABLE"}
 
 
 @bp.post("/carriers/<code>")
@@ -49,10 +46,7 @@ class BareRoute:
 
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
-        headers = dict(SECURITY_HEADERS)
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers["Strict-Transport-Security"] = "max-age=31536000"
-        self.headers = list(headers.items())
+        self.headers = list(headers_for(app).items())
 
     def __call__(self, environ, start_response):
         plain = (environ.get("REQUEST_METHOD") == "POST"
@@ -62,7 +56,8 @@ class BareRoute:
         if query is None:
             return self.wsgi_app(environ, start_response)
         status, body = self.answer(match.group(1), query.get("shop", ""), environ)
-        start_response(_STATUS.get(status, f"{status} STATUS"), [
+        # The status line as Flask's responses write it ("404 NOT FOUND").
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}", [
             ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
             *self.headers])
         return [body]
